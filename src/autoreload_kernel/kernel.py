@@ -1,0 +1,119 @@
+"""The kernel: ipykernel's IPythonKernel with a reload check before each request.
+
+This class is deliberately thin.  It owns the configuration traits and calls the
+engine (:class:`autoreload_kernel.engine.Reloader`) at the three moments where the
+user's code is about to be looked at: execute, complete and inspect.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import threading
+
+from ipykernel.ipkernel import IPythonKernel
+from traitlets import Bool, Enum, List, Unicode
+
+from . import DISPLAY_NAME, __version__
+from .engine import Reloader
+
+#: Set to 1/true/yes/on to start the kernel with reloading turned off.
+DISABLE_ENV = "AUTORELOAD_KERNEL_DISABLE"
+
+
+def _env_disabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class AutoreloadKernel(IPythonKernel):
+    """IPython kernel that reloads edited modules before every cell."""
+
+    implementation = "autoreload_kernel"
+    implementation_version = __version__
+
+    mode = Enum(
+        ["off", "explicit", "all", "complete"],
+        default_value="all",
+        help="Which modules to reload: off, explicit (only %aimport-ed), all "
+        "(every module of the user's), complete (same as all; kept for "
+        "%autoreload 3 compatibility).",
+    ).tag(config=True)
+    verbose = Bool(
+        False, help="Print one line per reloaded module (like %autoreload --print)."
+    ).tag(config=True)
+    include = List(
+        Unicode(),
+        help="Extra module names (or prefixes ending in '.') to watch even though they "
+        "live in site-packages or the standard library.",
+    ).tag(config=True)
+    exclude = List(
+        Unicode(),
+        help="Module names (or prefixes ending in '.') never to reload.",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.reloader = Reloader(
+            self.shell,
+            mode="off" if _env_disabled() else self.mode,
+            verbose=self.verbose,
+            include=self.include,
+            exclude=self.exclude,
+        )
+        self.reloader.start()
+        # One lock for the whole engine: a request on a subshell thread must
+        # never run a reload while the main shell is in the middle of one.
+        self._reload_lock = threading.Lock()
+
+    @property
+    def banner(self):  # type: ignore[override]
+        return (
+            super().banner
+            + f"\n{DISPLAY_NAME}: edited modules are reloaded before every cell "
+            f"(autoreload-kernel {__version__}).\n"
+        )
+
+    def _check(self, *, show_errors: bool) -> None:
+        """Run the reload check; never let anything escape into ipykernel."""
+        on_main = threading.current_thread() is threading.main_thread()
+        # Subshell threads do not wait: if a reload is running, they go on.
+        if not self._reload_lock.acquire(blocking=on_main):
+            return
+        try:
+            self.reloader.check(show_errors=show_errors)
+        except BaseException as err:  # noqa: BLE001 - the reply must always be sent
+            self.reloader.report.internal_error(err)
+        finally:
+            self._reload_lock.release()
+
+    async def do_execute(self, code, silent, *args, **kwargs):
+        self._check(show_errors=True)
+        reply = super().do_execute(code, silent, *args, **kwargs)
+        if inspect.isawaitable(reply):
+            reply = await reply
+        return reply
+
+    async def do_complete(self, code, cursor_pos):
+        self._check(show_errors=False)
+        reply = super().do_complete(code, cursor_pos)
+        if inspect.isawaitable(reply):
+            reply = await reply
+        return reply
+
+    async def do_inspect(self, code, cursor_pos, detail_level=0, omit_sections=()):
+        self._check(show_errors=False)
+        reply = super().do_inspect(code, cursor_pos, detail_level, omit_sections)
+        if inspect.isawaitable(reply):
+            reply = await reply
+        return reply
+
+
+def launch(argv=None) -> None:
+    """Start the kernel application (what the kernelspec runs)."""
+    from ipykernel.kernelapp import IPKernelApp
+
+    IPKernelApp.launch_instance(argv=argv, kernel_class=AutoreloadKernel)
+
+
+__all__ = ["AutoreloadKernel", "DISABLE_ENV", "launch"]

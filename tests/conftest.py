@@ -1,0 +1,41 @@
+"""Shared fixtures: every test talks to a real kernel process."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from driver import KernelDriver  # noqa: E402
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """One python-autoreload kernel per test module, in its own directory.
+
+    Tests that share it must use module names of their own (see `modname`).
+    """
+    driver = KernelDriver(tmp_path_factory.mktemp("kernel")).start()
+    yield driver
+    driver.shutdown()
+
+
+@pytest.fixture
+def fresh_kernel(tmp_path):
+    """A kernel for one test alone."""
+    driver = KernelDriver(tmp_path).start()
+    yield driver
+    driver.shutdown()
+
+
+@pytest.fixture
+def modname(request):
+    """A module name no other test in the session uses."""
+    base = "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:40]
+    return f"m{next(_counter)}_{base}".lower()

@@ -1,0 +1,136 @@
+"""Drive a real kernel over ZMQ with jupyter_client, the way a frontend does."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import KernelManager
+
+KERNEL_NAME = "python-autoreload"
+
+
+@dataclass
+class Result:
+    """What one execute request produced."""
+
+    reply: dict
+    stdout: str = ""
+    stderr: str = ""
+    outputs: list = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.reply["content"]["status"]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def error(self) -> str:
+        """`ename: evalue` of a failed cell, or '' for a cell that ran."""
+        c = self.reply["content"]
+        return "" if c["status"] == "ok" else f"{c.get('ename')}: {c.get('evalue')}"
+
+    @property
+    def traceback(self) -> str:
+        return "\n".join(self.reply["content"].get("traceback", []))
+
+    @property
+    def text(self) -> str:
+        """stdout plus the text/plain of execute results, in order."""
+        parts = []
+        for msg_type, content in self.outputs:
+            if msg_type == "stream" and content["name"] == "stdout":
+                parts.append(content["text"])
+            elif msg_type == "execute_result":
+                parts.append(content["data"].get("text/plain", "") + "\n")
+        return "".join(parts)
+
+
+class KernelDriver:
+    """One running kernel in its own working directory."""
+
+    def __init__(self, workdir: Path, kernel_name: str = KERNEL_NAME, env: dict | None = None):
+        self.workdir = Path(workdir)
+        self.kernel_name = kernel_name
+        self.env = env
+        self.km: KernelManager | None = None
+        self.kc = None
+
+    # -- life cycle -------------------------------------------------------
+    def start(self) -> "KernelDriver":
+        self.km = KernelManager(kernel_name=self.kernel_name)
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        if self.env:
+            env.update(self.env)
+        self.km.start_kernel(cwd=str(self.workdir), env=env)
+        self._connect()
+        return self
+
+    def _connect(self) -> None:
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def restart(self) -> None:
+        self.kc.stop_channels()
+        self.km.restart_kernel(now=True)
+        self._connect()
+
+    def shutdown(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None and self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+
+    # -- requests ---------------------------------------------------------
+    def execute(self, code: str, timeout: float = 60, **kwargs) -> Result:
+        outputs: list = []
+
+        def hook(msg):
+            if msg["msg_type"] in ("stream", "execute_result", "display_data", "error"):
+                outputs.append((msg["msg_type"], msg["content"]))
+
+        reply = self.kc.execute_interactive(
+            textwrap.dedent(code), timeout=timeout, output_hook=hook, **kwargs
+        )
+        res = Result(reply=reply, outputs=outputs)
+        res.stdout = "".join(
+            c["text"] for t, c in outputs if t == "stream" and c["name"] == "stdout"
+        )
+        res.stderr = "".join(
+            c["text"] for t, c in outputs if t == "stream" and c["name"] == "stderr"
+        )
+        return res
+
+    def value(self, expr: str):
+        """Evaluate one expression in the kernel and return its repr() as a string."""
+        res = self.execute(f"print(repr({expr}))")
+        assert res.ok, f"{expr!r} failed: {res.error}\n{res.traceback}"
+        return res.stdout.strip()
+
+    def complete(self, code: str, cursor_pos: int | None = None) -> dict:
+        msg_id = self.kc.complete(code, len(code) if cursor_pos is None else cursor_pos)
+        return self._reply(msg_id)["content"]
+
+    def inspect(self, code: str, cursor_pos: int | None = None, detail_level: int = 0) -> dict:
+        msg_id = self.kc.inspect(code, len(code) if cursor_pos is None else cursor_pos, detail_level)
+        return self._reply(msg_id)["content"]
+
+    def _reply(self, msg_id: str, timeout: float = 30) -> dict:
+        while True:
+            msg = self.kc.get_shell_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+
+    # -- files, as an editor would save them --------------------------------
+    def write(self, relpath: str, text: str) -> Path:
+        path = self.workdir / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
