@@ -21,9 +21,12 @@ Run `autoreload-kernel COMMAND --help` for the options of a command.
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:
+        print(USAGE, end="", file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
         print(USAGE, end="")
-        return 0 if argv else 2
+        return 0
     if argv[0] == "--version":
         print(__version__)
         return 0

@@ -1,36 +1,174 @@
-"""TEMPORARY first engine (mtime + importlib.reload); being replaced by the pipeline."""
-import importlib, os, sys, traceback
+"""The reload engine: find what changed, order it, apply it, report it.
 
+:class:`Reloader` is what the kernel calls before every request.  It owns the
+pipeline's pieces (see the modules named below) and the user's choices
+(``%autoreload`` mode, ``%aimport`` lists).  Everything here runs on the
+kernel's shell thread, under the kernel's lock.
+"""
 
-class _Report:
-    def internal_error(self, err):
-        print(f"autoreload-kernel: internal error: {err!r}", file=sys.stderr)
+from __future__ import annotations
+
+import ast
+import sys
+
+from .applying import MISSING, ReloadFailed, apply_source
+from .bindings import ImportIndex, NotebookImports, imports_in, propagate
+from .changes import ChangeFinder
+from .ordering import reload_order
+from .report import Reporter
+from .sources import SourceStore
+from .userpaths import ModuleFilter
+
+MODES = {"0": "off", "1": "explicit", "2": "all", "3": "complete"}
+MODE_NUMBER = {name: number for number, name in MODES.items()}
 
 
 class Reloader:
-    def __init__(self, shell, mode="all", verbose=False, include=(), exclude=()):
-        self.shell, self.mode, self.verbose = shell, mode, verbose
-        self.report = _Report()
-        self._mtimes = {}
+    def __init__(self, shell=None, mode: str = "all", verbose: bool = False, include=(),
+                 exclude=(), use_inotify: bool = True):
+        self.shell = shell
+        self.mode = MODES.get(str(mode), mode)
+        self.full = False  # `%autoreload 2-` / `--full`: re-run whole modules
+        self.explicit: set[str] = set()  # %aimport m
+        self.skipped: set[str] = set()  # %aimport -m
+        self.filter = ModuleFilter(include, exclude)
+        self.store = SourceStore(self.filter.wants)
+        self.finder = ChangeFinder(self.store, self.filter, use_inotify=use_inotify)
+        self.index = ImportIndex(self.store)
+        self.notebook = NotebookImports()
+        self.report = Reporter(verbose=verbose)
+        self._failed_versions: dict[str, bytes] = {}
 
-    def start(self):
-        pass
+    # -- life cycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Hook imports and learn about the modules already loaded."""
+        self.store.install()
+        self.finder.refresh()
+        if self.shell is not None:
+            self.shell.ast_transformers.append(self.notebook)
+            from .magics import register
 
-    def check(self, show_errors=True):
-        if self.mode == "off":
-            return
-        for name, mod in list(sys.modules.items()):
-            f = getattr(mod, "__file__", None)
-            if not f or "site-packages" in f or f.startswith(sys.base_prefix) or not f.endswith(".py"):
+            register(self.shell, self)
+
+    def stop(self) -> None:
+        self.store.uninstall()
+        if self.shell is not None and self.notebook in self.shell.ast_transformers:
+            self.shell.ast_transformers.remove(self.notebook)
+
+    # -- policy ---------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        mode = MODES.get(str(mode), str(mode))
+        if mode not in MODE_NUMBER:
+            raise ValueError(f"unknown autoreload mode {mode!r}")
+        if mode != self.mode:
+            self.finder.invalidate()  # edits made while off are applied now
+        self.mode = mode
+
+    def wants(self, name: str, module) -> bool:
+        if getattr(module, "__autoreload__", True) is False:
+            return False
+        if name in self.skipped:
+            return False
+        if self.mode == "explicit":
+            return name in self.explicit
+        return True
+
+    # -- the check ------------------------------------------------------------------------
+    def check(self, show_errors: bool = True, force: bool = False) -> list[str]:
+        """Reload every changed module the policy allows; return their names."""
+        if self.mode == "off" and not force:
+            if show_errors:
+                self.report.show_pending()
+            return []
+        reads = self.finder.reads()
+        changed = []
+        for read in reads:
+            if not read.differs:
+                self._failed_versions.pop(read.name, None)
+                self.report.recovered(read.name)
                 continue
+            if self._failed_versions.get(read.name) == read.source:
+                continue
+            if not self.wants(read.name, read.module):
+                self.finder.invalidate_one(read.name)
+                continue
+            changed.append(read)
+        done = self._apply(changed) if changed else []
+        if show_errors:
+            self.report.show_pending()
+        return done
+
+    def _apply(self, changed) -> list[str]:
+        by_name = {read.name: read for read in changed}
+        # Dependencies by the old and the new source: `from b import NEW` may be new.
+        deps = {read.name: self._imports(read) for read in changed}
+        order = reload_order([read.name for read in changed], deps)
+        done = []
+        for name in order:
+            read = by_name[name]
+            base = self.store.baselines[name]
             try:
-                m = os.stat(f).st_mtime_ns
-            except OSError:
+                applied = apply_source(read.module, read.path, base.source, read.source,
+                                       full=self.full)
+            except ReloadFailed as failure:
+                self._failed_versions[name] = read.source
+                self.report.failed(name, read.path, failure.lineno, failure.error, read.source)
                 continue
-            old = self._mtimes.setdefault(name, m)
-            if old != m:
-                self._mtimes[name] = m
-                try:
-                    importlib.reload(mod)
-                except Exception:
-                    traceback.print_exc()
+            base.source = read.source
+            self._failed_versions.pop(name, None)
+            updated = []
+            if applied.rebound:
+                watched = {n: w.module for n, w in self.finder.watched.items()}
+                user_ns = self.shell.user_ns if self.shell is not None else None
+                updated = propagate(name, applied.rebound, self.index, watched, user_ns,
+                                    self.notebook, MISSING)
+            self.report.reloaded(name, applied.patched, applied.added, applied.removed,
+                                 updated, applied.notes)
+            done.append(name)
+        return done
+
+    def _imports(self, read) -> set[str]:
+        found = {imp.module for imp in self.index.of(read.name, read.module)}
+        try:
+            tree = ast.parse(read.source)
+        except (SyntaxError, ValueError):
+            return found
+        package = getattr(read.module, "__package__", None)
+        return found | {imp.module for imp in imports_in(tree, package)}
+
+    # -- the status view ----------------------------------------------------------------
+    def status(self) -> str:
+        from . import __version__
+
+        watched = sorted(self.finder.watched)
+        lines = [
+            f"autoreload-kernel {__version__}: mode {self.mode} "
+            f"({MODE_NUMBER[self.mode]}), verbose {'on' if self.report.verbose else 'off'}, "
+            f"{'whole-module' if self.full else 'statement-level'} reloads, "
+            f"changes found by {self.finder.how}",
+            f"watching {len(watched)} module(s) of yours"
+            + (": " + ", ".join(watched[:30]) + (" …" if len(watched) > 30 else "") if watched else ""),
+        ]
+        if self.mode == "explicit":
+            lines.append("reloading only (%aimport): " + (", ".join(sorted(self.explicit)) or "none"))
+        if self.skipped:
+            lines.append("never reloading (%aimport -): " + ", ".join(sorted(self.skipped)))
+        optout = [n for n, w in self.finder.watched.items()
+                  if getattr(w.module, "__autoreload__", True) is False]
+        if optout:
+            lines.append("opted out (__autoreload__ = False): " + ", ".join(sorted(optout)))
+        if self.finder.missing:
+            lines.append("file deleted, module kept: " + ", ".join(sorted(self.finder.missing)))
+        if self.report.failures:
+            lines.append("failed last (running the previous version):")
+            for failure in self.report.failures.values():
+                lines.append(f"  {failure.module}: {failure.describe()}")
+        else:
+            lines.append("no failed reloads")
+        if self.report.history:
+            lines.append("recent:")
+            lines.extend("  " + h for h in self.report.history[-5:])
+        return "\n".join(lines)
+
+
+__all__ = ["Reloader", "MODES", "sys"]

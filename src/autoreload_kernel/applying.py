@@ -1,0 +1,124 @@
+"""Apply one module's new source, all or nothing.
+
+Only the statements the diff selected run, in the module's own namespace, with
+the real file name and line numbers (so tracebacks and ``inspect`` show the
+real file).  If any of them raises, the namespace is restored to exactly what
+it was and nothing is patched.  Only after everything ran are the old objects
+patched in place and the old identities put back.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import traceback
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from .patching import Patcher, PatchError, shift_lines
+from .statements import diff_sources, is_main_guard
+
+
+@dataclass
+class Applied:
+    """What a successful reload did to one module."""
+
+    patched: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    #: names bound to new objects: (name, old value, new value)
+    rebound: list[tuple] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class ReloadFailed(Exception):
+    """The new source could not be applied; the module was left untouched."""
+
+    def __init__(self, error: BaseException, path: str, lineno: int | None):
+        super().__init__(str(error))
+        self.error = error
+        self.path = path
+        self.lineno = lineno
+
+
+def _line_in(exc: BaseException, path: str) -> int | None:
+    if isinstance(exc, SyntaxError) and exc.filename == path:
+        return exc.lineno
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == path:
+            line = frame.lineno
+    return line
+
+
+def apply_source(module: ModuleType, path: str, old: bytes, new: bytes, full: bool = False) -> Applied:
+    """Bring ``module`` to ``new``; raise ReloadFailed and leave it untouched on error."""
+    try:
+        if full:
+            tree = ast.parse(new, filename=path)
+            diff = None
+            body = [s for s in tree.body if not is_main_guard(s)]
+            flags = 0
+        else:
+            diff = diff_sources(old, new, path)
+            body, flags = diff.run, diff.flags
+        code = compile(ast.Module(body=body, type_ignores=[]), path, "exec", flags=flags,
+                       dont_inherit=True)
+    except (SyntaxError, ValueError) as err:
+        raise ReloadFailed(err, path, _line_in(err, path)) from None
+
+    ns = module.__dict__
+    before = dict(ns)
+    try:
+        exec(code, ns)
+        if diff is not None and diff.doc_changed:
+            ns["__doc__"] = ast.get_docstring(diff.tree, clean=False)
+    except BaseException as err:
+        ns.clear()
+        ns.update(before)
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise ReloadFailed(err, path, _line_in(err, path)) from None
+
+    result = Applied()
+    patcher = Patcher()
+    keep = diff.keep if diff is not None else {}
+    for name, value in list(ns.items()):
+        old_value = before.get(name, _MISSING)
+        if old_value is _MISSING:
+            result.added.append(name)
+            continue
+        if old_value is value:
+            continue
+        try:
+            kept = patcher.merge(old_value, value, keep, (name,))
+        except PatchError as err:
+            result.notes.append(str(err))
+            kept = value
+        ns[name] = kept
+        if kept is old_value:
+            result.patched.append(name)
+        else:
+            result.rebound.append((name, old_value, value))
+    for value in ns.values():
+        patcher.adopt_instance(value)
+    if diff is not None:
+        for name in diff.removed:
+            if name in ns and not name.startswith("__"):
+                result.removed.append(name)
+                result.rebound.append((name, ns.pop(name), _MISSING))
+        for name, delta in diff.moved.items():
+            if name in ns:
+                shift_lines(ns[name], delta, path)
+    return result
+
+
+class _Missing:
+    def __repr__(self):
+        return "<removed>"
+
+
+_MISSING = _Missing()
+MISSING = _MISSING
+
+__all__ = ["Applied", "ReloadFailed", "apply_source", "MISSING", "sys"]

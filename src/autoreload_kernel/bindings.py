@@ -1,0 +1,150 @@
+"""Who imported what from whom: follow rebinds into ``from m import X`` copies.
+
+Patched functions and classes keep their identity, so copies of them need no
+help.  A name rebound to a *new* object (a constant, a dict) is different: the
+notebook's or another module's ``X`` still holds the old value.  We learn the
+``from m import X [as Y]`` statements from the source each module executed and
+from each cell the notebook ran, and update exactly those bindings, and only
+where they still hold the old object (a name the user rebound is left alone).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FromImport:
+    module: str  # absolute name of the module imported from
+    attr: str | None  # name taken from it ('*' for star imports, None for `import m`)
+    local: str  # name bound in the importer
+
+
+def _package_of(name: str, module) -> str | None:
+    pkg = getattr(module, "__package__", None)
+    if pkg is not None:
+        return pkg
+    if hasattr(module, "__path__"):
+        return name
+    return name.rpartition(".")[0]
+
+
+def imports_in(tree: ast.AST, package: str | None, top_level_only: bool = True) -> list[FromImport]:
+    """The import statements that bind module-level names."""
+    found: list[FromImport] = []
+    stack = list(tree.body) if isinstance(tree, ast.Module) else [tree]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                try:
+                    base = importlib.util.resolve_name("." * node.level + base, package or "")
+                except (ImportError, ValueError):
+                    continue
+            for alias in node.names:
+                found.append(FromImport(base, alias.name, alias.asname or alias.name))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                found.append(FromImport(alias.name, None, alias.asname or alias.name.split(".")[0]))
+        elif isinstance(node, (ast.If, ast.Try, ast.With)) or (
+            not top_level_only and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                         ast.ClassDef, ast.Lambda))
+        ):
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                stack.extend(getattr(node, field_name, []) or [])
+    return found
+
+
+class ImportIndex:
+    """Import statements per user module, parsed lazily from its baseline source."""
+
+    def __init__(self, store):
+        self.store = store
+        self._cache: dict[str, tuple[int, list[FromImport]]] = {}
+
+    def of(self, name: str, module) -> list[FromImport]:
+        base = self.store.baselines.get(name)
+        if base is None:
+            return []
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == id(base.source):
+            return hit[1]
+        try:
+            tree = ast.parse(base.source)
+        except (SyntaxError, ValueError):
+            found = []
+        else:
+            found = imports_in(tree, _package_of(name, module))
+        self._cache[name] = (id(base.source), found)
+        return found
+
+    def importers_of(self, target: str, modules: dict) -> list[tuple[str, FromImport]]:
+        """(importer, import) pairs for every watched module that imports ``target``."""
+        needle = target.rpartition(".")[2].encode()
+        out = []
+        for name, module in modules.items():
+            if name == target:
+                continue
+            base = self.store.baselines.get(name)
+            # a cheap byte search first: most modules never mention the target
+            if base is None or (needle not in base.source and b"from ." not in base.source):
+                continue
+            for imp in self.of(name, module):
+                if imp.module == target and imp.attr is not None:
+                    out.append((name, imp))
+        return out
+
+
+class NotebookImports(ast.NodeTransformer):
+    """Records the cells' ``from m import X`` statements (an IPython AST transformer).
+
+    It never changes the cell: it only looks.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.imports: set[FromImport] = set()
+
+    def visit_Module(self, node):  # noqa: N802 - ast API
+        try:
+            for imp in imports_in(node, None, top_level_only=False):
+                if imp.attr is not None:
+                    self.imports.add(imp)
+        except Exception:  # noqa: BLE001 - looking must never break a cell
+            pass
+        return node
+
+
+def propagate(modname, rebound, index: ImportIndex, watched: dict, notebook_ns: dict | None,
+              notebook: NotebookImports | None, missing) -> list[str]:
+    """Update copies of rebound names; return "where.name" for each update made."""
+    updated: list[str] = []
+    queue = [(modname, name, old, new) for name, old, new in rebound if new is not missing]
+    seen = set()
+    while queue:
+        source, name, old, new = queue.pop(0)
+        if (source, name) in seen:
+            continue
+        seen.add((source, name))
+        targets = []
+        if notebook_ns is not None and notebook is not None:
+            for imp in notebook.imports:
+                if imp.module == source and imp.attr in (name, "*"):
+                    targets.append(("notebook", notebook_ns, imp))
+        for importer, imp in index.importers_of(source, watched):
+            if imp.attr in (name, "*"):
+                mod = watched[importer]
+                targets.append((importer, mod.__dict__, imp))
+        for where, ns, imp in targets:
+            local = name if imp.attr == "*" else imp.local
+            if imp.attr == "*" and name.startswith("_"):
+                continue
+            if ns.get(local, missing) is old:
+                ns[local] = new
+                updated.append(f"{where}.{local}")
+                if where != "notebook":
+                    queue.append((where, local, old, new))
+    return updated

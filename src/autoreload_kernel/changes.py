@@ -1,0 +1,181 @@
+"""Find what changed: which of the user's module files now differ from what runs.
+
+Cheap when nothing changed, which is almost every cell:
+- the list of candidate modules is rebuilt only when ``sys.modules`` grows or
+  the import hook saw a new user module;
+- with inotify, only files the OS reported as written are looked at; without
+  it, one ``stat`` per user module;
+- a file is read only when its stamp (mtime, size, inode, ctime) moved, or
+  while its mtime is too recent to trust (two saves in one timestamp tick);
+- a file whose bytes equal the running source (touched, saved unchanged) is
+  not a change.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from types import ModuleType
+
+from .inotify import open_watcher
+from .sources import SourceStore, settled, stamp_of
+from .userpaths import ModuleFilter
+
+
+@dataclass
+class Read:
+    """A user module file we had to read: its bytes and whether they differ."""
+
+    name: str
+    module: ModuleType
+    path: str
+    source: bytes
+    differs: bool
+
+
+@dataclass
+class _Watched:
+    module: ModuleType
+    path: str
+    stamp: tuple | None
+    settled: bool
+
+
+class ChangeFinder:
+    """Keeps the list of the user's modules and reports the files that changed."""
+
+    def __init__(self, store: SourceStore, modfilter: ModuleFilter, use_inotify: bool = True):
+        self.store = store
+        self.filter = modfilter
+        self.watcher = open_watcher() if use_inotify else None
+        self.watched: dict[str, _Watched] = {}
+        self.missing: set[str] = set()
+        self._names_at: dict[str, list[str]] = {}
+        self._known: dict[str, ModuleType] = {}
+        self._known_len = -1
+        self._suspects: set[str] = set()
+        self._polled: set[str] = set()
+
+    @property
+    def how(self) -> str:
+        return "inotify" if self.watcher is not None else "stat polling"
+
+    # -- the candidate list ---------------------------------------------------
+    def refresh(self) -> None:
+        modules = sys.modules
+        fresh = self.store.fresh
+        if len(modules) == self._known_len and not fresh:
+            return
+        names = set(fresh)
+        fresh.clear()
+        known = self._known
+        names.update(modules.keys() - known.keys())
+        if len(known) + len(names) > len(modules):
+            for gone in known.keys() - modules.keys():
+                del known[gone]
+                self._forget(gone)
+        for name in names:
+            mod = modules.get(name)
+            if mod is None:
+                continue
+            known[name] = mod
+            self._consider(name, mod)
+        self._known_len = len(modules)
+
+    def _consider(self, name: str, mod) -> None:
+        path = getattr(mod, "__file__", None)
+        if not isinstance(path, str) or not self.filter.wants(name, path):
+            self._forget(name)
+            return
+        base = self.store.baselines.get(name)
+        if base is None or base.path != path:
+            base = self.store.read_now(name, path)
+            if base is None:
+                return
+        self._forget(name)
+        self.watched[name] = _Watched(mod, path, base.stamp, base.settled)
+        self._names_at.setdefault(path, []).append(name)
+        if self.watcher is None or os.path.islink(path) or not self.watcher.watch(
+            os.path.dirname(path)
+        ):
+            self._polled.add(name)
+        # The file may have been saved between the import and now.
+        self._suspects.add(name)
+
+    def _forget(self, name: str) -> None:
+        old = self.watched.pop(name, None)
+        if old is not None:
+            names = self._names_at.get(old.path, [])
+            if name in names:
+                names.remove(name)
+        self._polled.discard(name)
+        self._suspects.discard(name)
+
+    def invalidate(self) -> None:
+        """Distrust every stamp: the next check re-reads every user module once."""
+        for w in self.watched.values():
+            w.settled = False
+        self._suspects.update(self.watched)
+
+    def invalidate_one(self, name: str) -> None:
+        """Forget one file's stamp: it is read again when next suspected."""
+        w = self.watched.get(name)
+        if w is not None:
+            w.stamp = None
+
+    # -- the check ---------------------------------------------------------------
+    def _suspected(self) -> set[str]:
+        if self.watcher is None:
+            return set(self.watched)
+        touched, overflow = self.watcher.drain()
+        if overflow:
+            self._suspects.update(self.watched)
+        for path in touched:
+            self._suspects.update(self._names_at.get(path, ()))
+        if self._polled:
+            return self._suspects | self._polled
+        return self._suspects
+
+    def reads(self) -> list[Read]:
+        """Read the files that may have changed; say which differ from what runs."""
+        self.refresh()
+        suspects = self._suspected()
+        if not suspects:
+            return []
+        out: list[Read] = []
+        baselines = self.store.baselines
+        for name in list(suspects):
+            w = self.watched.get(name)
+            if w is None:
+                self._suspects.discard(name)
+                continue
+            try:
+                st = os.stat(w.path)
+            except OSError:
+                self.missing.add(name)  # deleted: keep the module as it is
+                self._suspects.discard(name)
+                continue
+            self.missing.discard(name)
+            stamp = stamp_of(st)
+            if stamp == w.stamp and w.settled:
+                self._suspects.discard(name)
+                continue
+            read_at = time.time_ns()
+            try:
+                with open(w.path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue
+            w.stamp = stamp
+            w.settled = settled(st, read_at)
+            if w.settled:
+                self._suspects.discard(name)
+            else:
+                self._suspects.add(name)  # look again next time: same-tick saves
+            base = baselines.get(name)
+            if base is None:
+                continue
+            out.append(Read(name, w.module, w.path, data, data != base.source))
+        return out

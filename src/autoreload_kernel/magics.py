@@ -1,0 +1,118 @@
+"""``%autoreload`` and ``%aimport``, compatible with IPython's, driving our engine.
+
+The names, modes and flags are the ones users know from IPython's extension
+(``0|1|2|3``, ``off|explicit|all|complete``, ``-p/--print``, ``-l/--log``,
+``--hide-errors``, ``--full``), plus ``--status``.  ``%load_ext autoreload`` is
+accepted and does nothing: IPython's reloader running beside ours would reload
+every module twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+from IPython.core import magic_arguments
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from .engine import MODES
+
+_OURS = {"autoreload", "IPython.extensions.autoreload"}
+
+
+@magics_class
+class AutoreloadMagics(Magics):
+    def __init__(self, shell, reloader):
+        super().__init__(shell)
+        self.reloader = reloader
+
+    @line_magic
+    @magic_arguments.magic_arguments()
+    @magic_arguments.argument(
+        "mode", type=str, default="now", nargs="?",
+        help="now (or blank): reload changed modules now; 0/off; 1/explicit (only "
+        "%%aimport-ed modules); 2/all (default); 3/complete (same as all). A trailing "
+        "'-' (e.g. 2-) re-runs whole modules instead of only what changed.",
+    )
+    @magic_arguments.argument("-p", "--print", action="store_true",
+                              help="print one line per reloaded module")
+    @magic_arguments.argument("-l", "--log", action="store_true",
+                              help="also log reloads to the 'autoreload' logger")
+    @magic_arguments.argument("--hide-errors", action="store_true",
+                              help="do not print reload failures")
+    @magic_arguments.argument("--full", action="store_true",
+                              help="re-run whole modules instead of only what changed")
+    @magic_arguments.argument("--status", action="store_true",
+                              help="show what is watched and what failed last")
+    def autoreload(self, line=""):
+        """Control automatic reloading (this kernel reloads before every cell by default)."""
+        args = magic_arguments.parse_argstring(self.autoreload, line)
+        r = self.reloader
+        if args.status:
+            print(r.status())
+            return
+        mode = args.mode.lower()
+        r.full = args.full or mode.endswith("-")
+        mode = mode.rstrip("-")
+        r.report.verbose = args.print
+        r.report.hide_errors = args.hide_errors
+        r.report.log = logging.getLogger("autoreload").info if args.log else None
+        if mode in ("", "now"):
+            r.finder.invalidate()
+            r.check(force=True)
+            return
+        if mode not in MODES and mode not in MODES.values():
+            from IPython.core.error import UsageError
+
+            raise UsageError(f"unknown autoreload mode {mode!r}: use 0-3, off, explicit, all or complete")
+        r.set_mode(mode)
+
+    @line_magic
+    def aimport(self, parameter_s=""):
+        """%aimport m[, n]: import and mark for reloading; %aimport -m: never reload m."""
+        r = self.reloader
+        if not parameter_s.strip():
+            if r.mode in ("all", "complete"):
+                print("Modules to reload:\nall-except-skipped")
+            else:
+                print("Modules to reload:\n" + " ".join(sorted(r.explicit)))
+            print("\nModules to skip:\n" + " ".join(sorted(r.skipped)))
+            return
+        for item in (part.strip() for part in parameter_s.split(",")):
+            if not item:
+                continue
+            if item.startswith("-"):
+                name = item[1:].strip()
+                r.skipped.add(name)
+                r.explicit.discard(name)
+                continue
+            name, _, alias = (p.strip() for p in item.partition(" as "))
+            r.skipped.discard(name)
+            r.explicit.add(name)
+            importlib.import_module(name)
+            top = alias or name.split(".")[0]
+            self.shell.push({top: sys.modules[name] if alias else sys.modules[name.split(".")[0]]})
+        r.finder.invalidate()
+
+
+def register(shell, reloader) -> None:
+    """Install our magics and make ``%load_ext autoreload`` a quiet no-op."""
+    shell.register_magics(AutoreloadMagics(shell, reloader))
+    manager = getattr(shell, "extension_manager", None)
+    if manager is None:
+        return
+    load, reload_ = manager.load_extension, manager.reload_extension
+
+    def load_extension(module_str):
+        if module_str in _OURS:
+            return None  # built in: loading IPython's would reload everything twice
+        return load(module_str)
+
+    def reload_extension(module_str):
+        if module_str in _OURS:
+            return None
+        return reload_(module_str)
+
+    manager.load_extension = load_extension
+    manager.reload_extension = reload_extension

@@ -1,0 +1,361 @@
+"""Patch live objects in place, so every existing reference runs the new code.
+
+A reload creates new function and class objects; everything made before the
+edit (instances, ``from m import f`` bindings, bound methods, callbacks in
+lists) still points at the old ones.  Instead of hunting those references down
+(a heap walk, which costs time proportional to the heap), we keep the *old*
+objects and move the new code into them:
+
+- functions get the new ``__code__``, defaults, docstring, annotations and
+  attributes; closure cells are merged (functions recursively, plain values
+  replaced, mutable state kept), so decorator wrappers follow too;
+- classes get the new methods, properties, nested classes and data; methods
+  that disappeared are removed; ``isinstance`` and pickling keep working
+  because the class object itself never changes;
+- enum members keep their identity; new members are adopted by the old class.
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import Enum
+from types import FunctionType, MethodType
+
+#: Values whose new version simply replaces the old one inside closures.
+_ATOMS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range)
+_LRU = type(functools.lru_cache()(lambda: None))
+
+#: Class attributes that describe the class object itself; never copied over.
+_CLASS_SKIP = frozenset(
+    {"__dict__", "__weakref__", "__module__", "_abc_impl", "__slots__", "__qualname__"}
+)
+_EMPTY = object()
+_TARGET = "__autoreload_target__"
+
+
+class PatchError(Exception):
+    """The old object cannot take the new definition (e.g. ``__slots__`` changed)."""
+
+
+def _is_definition(value) -> bool:
+    return isinstance(
+        value, (FunctionType, classmethod, staticmethod, property, type, functools.cached_property)
+    )
+
+
+class Patcher:
+    """Merges new definitions into old objects; remembers what replaced what."""
+
+    def __init__(self):
+        # id(new object) -> (new, old); the new object is kept alive so ids stay unique
+        self._replaced: dict[int, tuple] = {}
+        self.patched: list[str] = []
+
+    def old_for(self, new):
+        hit = self._replaced.get(id(new))
+        return hit[1] if hit is not None else new
+
+    def _note(self, old, new) -> None:
+        self._replaced[id(new)] = (new, old)
+
+    # -- module-level names -------------------------------------------------------
+    def merge(self, old, new, keep=frozenset(), path=()):
+        """Return the object the module should bind: ``old`` patched, or ``new``."""
+        if old is new:
+            return old
+        if isinstance(old, FunctionType) and isinstance(new, FunctionType):
+            self.patch_function(old, new, forward=True)
+            return old
+        if isinstance(old, type) and isinstance(new, type) and old.__name__ == new.__name__:
+            self.patch_class(old, new, keep, path)
+            return old
+        if isinstance(old, _LRU) and isinstance(new, _LRU):
+            return self._merge_lru(old, new)
+        return new
+
+    def _merge_lru(self, old, new):
+        inner_old = getattr(old, "__wrapped__", None)
+        inner_new = getattr(new, "__wrapped__", None)
+        if isinstance(inner_old, FunctionType) and isinstance(inner_new, FunctionType):
+            self.patch_function(inner_old, inner_new, forward=True)
+            old.cache_clear()  # its results came from the old code
+            self._note(old, new)
+            return old
+        return new
+
+    # -- functions -----------------------------------------------------------------
+    def patch_function(self, old: FunctionType, new: FunctionType, forward: bool) -> bool:
+        """Move ``new``'s code into ``old``.
+
+        Returns False when the closures do not line up and ``forward`` is off (the
+        caller then binds ``new``).  With ``forward`` on, ``old`` becomes a thin
+        forwarder to ``new`` instead, so references to ``old`` still run new code.
+        """
+        if old is new:
+            return True
+        target = (old.__kwdefaults__ or {}).get(_TARGET)
+        if isinstance(target, FunctionType):  # already a forwarder: patch its target
+            return self.patch_function(target, new, forward)
+        if old.__code__.co_freevars != new.__code__.co_freevars:
+            if not forward:
+                return False
+            self._forward(old, new)
+            return True
+        self._note(old, new)
+        old.__code__ = new.__code__
+        for old_cell, new_cell in zip(old.__closure__ or (), new.__closure__ or ()):
+            try:
+                new_value = new_cell.cell_contents
+            except ValueError:
+                continue
+            try:
+                old_value = old_cell.cell_contents
+            except ValueError:
+                old_value = _EMPTY
+            old_cell.cell_contents = self._merge_cell(old_value, new_value)
+        old.__defaults__ = new.__defaults__
+        old.__kwdefaults__ = new.__kwdefaults__
+        old.__doc__ = new.__doc__
+        old.__annotations__ = new.__annotations__
+        old.__qualname__ = new.__qualname__
+        for key, value in new.__dict__.items():
+            before = old.__dict__.get(key, _EMPTY)
+            old.__dict__[key] = value if before is _EMPTY else self._merge_cell(before, value)
+        return True
+
+    def _merge_cell(self, old, new):
+        """Merge a value captured by a closure (or stored on a function)."""
+        mapped = self.old_for(new)
+        if mapped is not new:
+            return mapped
+        if old is _EMPTY or old is new:
+            return new
+        if isinstance(old, FunctionType) and isinstance(new, FunctionType):
+            self.patch_function(old, new, forward=True)
+            return old
+        if isinstance(old, _LRU) and isinstance(new, _LRU):
+            return self._merge_lru(old, new)
+        if isinstance(new, _ATOMS):
+            return new  # a decorator argument, a name: the new definition wins
+        return old  # mutable state (caches, registries): keep what was built
+
+    def _forward(self, old: FunctionType, new: FunctionType) -> None:
+        """Make ``old`` call ``new`` (their closures differ, so code cannot move)."""
+        freevars = old.__code__.co_freevars
+        lines = ["def _make():"]
+        if freevars:
+            lines.append("    " + " = ".join(freevars) + " = None")
+        lines.append(f"    def forward(*args, {_TARGET}, **kwargs):")
+        if freevars:
+            lines.append("        " + ", ".join(freevars))
+        lines.append(f"        return {_TARGET}(*args, **kwargs)")
+        lines.append("    return forward")
+        ns: dict = {}
+        exec(compile("\n".join(lines), "<autoreload forwarder>", "exec"), ns)
+        code = ns["_make"]().__code__
+        if code.co_freevars != freevars:
+            raise PatchError(f"cannot forward {old.__qualname__}")
+        old.__code__ = code.replace(co_name=new.__code__.co_name)
+        old.__defaults__ = None
+        old.__kwdefaults__ = {_TARGET: new}
+        old.__doc__ = new.__doc__
+        old.__wrapped__ = new  # inspect.signature() shows the real signature
+        self._note(old, new)
+
+    # -- classes ---------------------------------------------------------------------
+    def patch_class(self, old: type, new: type, keep=frozenset(), path=()) -> None:
+        if old is new:
+            return
+        old_slots = old.__dict__.get("__slots__", _EMPTY)
+        new_slots = new.__dict__.get("__slots__", _EMPTY)
+        if _slot_names(old_slots) != _slot_names(new_slots):
+            raise PatchError(f"{old.__qualname__}: __slots__ changed; old instances keep the old layout")
+        self._note(old, new)
+        bases = tuple(self.old_for(b) for b in new.__bases__)
+        if bases != old.__bases__:
+            try:
+                old.__bases__ = bases
+            except TypeError as err:
+                raise PatchError(f"{old.__qualname__}: cannot change base classes ({err})") from None
+        members = _enum_members(new) if issubclass(new, Enum) and issubclass(old, Enum) else {}
+        if members:
+            self._adopt_members(old, new)
+        keep_here = keep.get(path, set()) if isinstance(keep, dict) else set(keep)
+        for name, value in list(new.__dict__.items()):
+            if name in _CLASS_SKIP or name in members or (members and _is_sunder(name)
+                                                         and not callable(value)):
+                continue
+            before = old.__dict__.get(name, _EMPTY)
+            if before is not _EMPTY and name in keep_here and not _is_definition(before):
+                continue  # class-level state whose statement did not change
+            merged = value if before is _EMPTY else self._merge_attr(
+                before, value, keep, path + (name,)
+            )
+            if merged is not before:
+                self._retarget(merged, new, old)
+                type.__setattr__(old, name, merged)
+        for name, before in list(old.__dict__.items()):
+            if name not in new.__dict__ and name not in _CLASS_SKIP and _is_definition(before):
+                type.__delattr__(old, name)
+        if new.__doc__ != old.__doc__:
+            try:
+                old.__doc__ = new.__doc__
+            except (AttributeError, TypeError):
+                pass
+
+    def _merge_attr(self, old, new, keep, path):
+        if isinstance(old, FunctionType) and isinstance(new, FunctionType):
+            return old if self.patch_function(old, new, forward=False) else new
+        if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):
+            f_old, f_new = old.__func__, new.__func__
+            if isinstance(f_old, FunctionType) and isinstance(f_new, FunctionType):
+                if self.patch_function(f_old, f_new, forward=False):
+                    return old
+            return new
+        if isinstance(old, property) and isinstance(new, property):
+            parts = ("fget", "fset", "fdel")
+            if all((getattr(old, p) is None) == (getattr(new, p) is None) for p in parts) and all(
+                getattr(old, p) is None
+                or (
+                    isinstance(getattr(old, p), FunctionType)
+                    and self.patch_function(getattr(old, p), getattr(new, p), forward=False)
+                )
+                for p in parts
+            ):
+                if old.__doc__ == new.__doc__:
+                    return old
+            return new
+        if isinstance(old, functools.cached_property) and isinstance(new, functools.cached_property):
+            if self.patch_function(old.func, new.func, forward=False):
+                return old
+            return new
+        if isinstance(old, type) and isinstance(new, type) and old.__name__ == new.__name__:
+            try:
+                self.patch_class(old, new, keep, path)
+                return old
+            except PatchError:
+                return new
+        if isinstance(old, _LRU) and isinstance(new, _LRU):
+            return self._merge_lru(old, new)
+        return new
+
+    def _retarget(self, value, new_cls: type, old_cls: type) -> None:
+        """Functions created in the new class body refer to it via ``__class__``."""
+        funcs = []
+        if isinstance(value, FunctionType):
+            funcs.append(value)
+        elif isinstance(value, (classmethod, staticmethod)):
+            funcs.append(value.__func__)
+        elif isinstance(value, property):
+            funcs.extend(f for f in (value.fget, value.fset, value.fdel) if f is not None)
+        for func in funcs:
+            if not isinstance(func, FunctionType):
+                continue
+            for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+                if name == "__class__":
+                    try:
+                        if cell.cell_contents is new_cls:
+                            cell.cell_contents = old_cls
+                    except ValueError:
+                        pass
+
+    # -- enums -------------------------------------------------------------------------
+    def _adopt_members(self, old, new) -> None:
+        """Keep existing members (identity), adopt new ones, drop removed ones."""
+        old_members = dict(old._member_map_)
+        member_map = {}
+        for name, member in new._member_map_.items():
+            kept = old_members.get(name)
+            if kept is not None:
+                if kept._value_ != member._value_:
+                    kept._value_ = member._value_
+                self._note(kept, member)
+                member = kept
+            else:
+                try:
+                    member.__class__ = old
+                except TypeError:
+                    pass
+                self._note(member, member)
+            member_map[name] = member
+        for name in old_members.keys() - member_map.keys():
+            if name in old.__dict__:
+                type.__delattr__(old, name)
+        for name, member in member_map.items():
+            type.__setattr__(old, name, member)
+        old._member_map_.clear()
+        old._member_map_.update(member_map)
+        old._member_names_[:] = [n for n in new._member_names_]
+        value_map = getattr(old, "_value2member_map_", None)
+        if isinstance(value_map, dict):
+            value_map.clear()
+            for member in member_map.values():
+                try:
+                    value_map.setdefault(member._value_, member)
+                except TypeError:
+                    pass
+
+    # -- after the whole module ran ---------------------------------------------------
+    def adopt_instance(self, value) -> None:
+        """An object built while the new code ran: give it the surviving class."""
+        cls = type(value)
+        old = self.old_for(cls)
+        if old is not cls and isinstance(old, type):
+            try:
+                value.__class__ = old
+            except TypeError:
+                pass
+
+
+def _slot_names(slots):
+    if slots is _EMPTY:
+        return None
+    if isinstance(slots, str):
+        return (slots,)
+    return tuple(slots)
+
+
+def _is_sunder(name: str) -> bool:
+    return len(name) > 2 and name[0] == "_" and name[-1] == "_" and name[1] != "_"
+
+
+def _enum_members(cls) -> dict:
+    return dict(getattr(cls, "_member_map_", {}))
+
+
+def shift_lines(obj, delta: int, filename: str, seen=None) -> None:
+    """Unchanged definitions that moved: make tracebacks point at their new lines."""
+    if seen is None:
+        seen = set()
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, (classmethod, staticmethod)):
+        shift_lines(obj.__func__, delta, filename, seen)
+    elif isinstance(obj, property):
+        for f in (obj.fget, obj.fset, obj.fdel):
+            if f is not None:
+                shift_lines(f, delta, filename, seen)
+    elif isinstance(obj, MethodType):
+        shift_lines(obj.__func__, delta, filename, seen)
+    elif isinstance(obj, FunctionType):
+        if obj.__code__.co_filename == filename:
+            obj.__code__ = _shift_code(obj.__code__, delta)
+        wrapped = obj.__dict__.get("__wrapped__")
+        if wrapped is not None:
+            shift_lines(wrapped, delta, filename, seen)
+    elif isinstance(obj, type):
+        for value in list(obj.__dict__.values()):
+            if isinstance(value, (FunctionType, classmethod, staticmethod, property, type)):
+                if isinstance(value, type) and value.__module__ != obj.__module__:
+                    continue
+                shift_lines(value, delta, filename, seen)
+    elif isinstance(obj, _LRU):
+        shift_lines(getattr(obj, "__wrapped__", None), delta, filename, seen)
+
+
+def _shift_code(code, delta: int):
+    consts = tuple(
+        _shift_code(c, delta) if hasattr(c, "co_firstlineno") else c for c in code.co_consts
+    )
+    return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)

@@ -1,0 +1,80 @@
+"""Which modules count as the user's: the ones a reloader should watch.
+
+The default is everything imported from a ``.py`` file that does not live in the
+standard library or in a site-packages directory.  Editable installs live in the
+user's own checkout, so they count as the user's.  Deciding this once per module
+(and caching it) keeps the per-cell cost proportional to the user's modules
+rather than to ``len(sys.modules)``.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+
+# The kernel's own machinery must never be reloaded under its feet.
+_ALWAYS_EXCLUDED = ("autoreload_kernel", "__main__", "__mp_main__")
+
+
+def _norm(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path)).rstrip(os.sep) + os.sep
+
+
+def system_dirs() -> tuple[str, ...]:
+    """Directories whose modules are the system's, not the user's."""
+    dirs: set[str] = set()
+    schemes = [sysconfig.get_paths()]
+    schemes.append(
+        sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
+    )
+    for paths in schemes:
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            if paths.get(key):
+                dirs.add(_norm(paths[key]))
+    try:
+        dirs.update(_norm(p) for p in site.getsitepackages())
+    except AttributeError:  # some embedded interpreters lack it
+        pass
+    user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+    if user_site:
+        dirs.add(_norm(user_site))
+    for entry in sys.path:
+        if entry and os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages"):
+            dirs.add(_norm(entry))
+    return tuple(sorted(dirs))
+
+
+def _matches(name: str, patterns) -> bool:
+    for pat in patterns:
+        if pat.endswith("."):
+            if name.startswith(pat) or name == pat[:-1]:
+                return True
+        elif name == pat or name.startswith(pat + "."):
+            return True
+    return False
+
+
+class ModuleFilter:
+    """Answers "is this module one of the user's?" with a per-path cache."""
+
+    def __init__(self, include=(), exclude=()):
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+        self._system = system_dirs()
+        self._by_dir: dict[str, bool] = {}
+
+    def wants(self, name: str, path: str | None) -> bool:
+        if _matches(name, _ALWAYS_EXCLUDED) or _matches(name, self.exclude):
+            return False
+        if not path or not path.endswith(".py"):
+            return False
+        if _matches(name, self.include):
+            return True
+        directory = os.path.dirname(path)
+        known = self._by_dir.get(directory)
+        if known is None:
+            known = not _norm(directory).startswith(self._system)
+            self._by_dir[directory] = known
+        return known
