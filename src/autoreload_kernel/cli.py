@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return installer_main([command, *rest])
     if command == "demo":
-        from .demo import main as demo_main
+        from .demo_run import main as demo_main
 
         return demo_main(rest)
     print(f"autoreload-kernel: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")

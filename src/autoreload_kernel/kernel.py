@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 import threading
 
 from ipykernel.ipkernel import IPythonKernel
-from traitlets import Bool, Enum, List, Unicode
+from traitlets import Bool, Enum, List, Unicode, observe
 
 from . import DISPLAY_NAME, __version__
 from .engine import Reloader
@@ -65,6 +64,16 @@ class AutoreloadKernel(IPythonKernel):
         # One lock for the whole engine: a request on a subshell thread must
         # never run a reload while the main shell is in the middle of one.
         self._reload_lock = threading.Lock()
+
+    @observe("mode")
+    def _mode_changed(self, change):
+        if hasattr(self, "reloader"):
+            self.reloader.set_mode(change["new"])
+
+    @observe("verbose")
+    def _verbose_changed(self, change):
+        if hasattr(self, "reloader"):
+            self.reloader.report.verbose = change["new"]
 
     @property
     def banner(self):  # type: ignore[override]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from enum import Enum
-from types import FunctionType, MethodType
+from types import FunctionType, GetSetDescriptorType, MemberDescriptorType, MethodType
 
 #: Values whose new version simply replaces the old one inside closures.
 _ATOMS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range)
@@ -185,6 +185,8 @@ class Patcher:
             if name in _CLASS_SKIP or name in members or (members and _is_sunder(name)
                                                          and not callable(value)):
                 continue
+            if isinstance(value, (MemberDescriptorType, GetSetDescriptorType)):
+                continue  # slot/layout descriptors belong to the old layout
             before = old.__dict__.get(name, _EMPTY)
             if before is not _EMPTY and name in keep_here and not _is_definition(before):
                 continue  # class-level state whose statement did not change

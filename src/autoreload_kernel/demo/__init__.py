@@ -1,0 +1,1 @@
+"""The bundled demo notebook (see :mod:`autoreload_kernel.demo_run`)."""
