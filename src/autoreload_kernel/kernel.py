@@ -51,6 +51,12 @@ class AutoreloadKernel(IPythonKernel):
         help="Module names (or prefixes ending in '.') never to reload.",
     ).tag(config=True)
 
+    poll = Bool(
+        False,
+        help="Stat every watched file before each cell instead of using inotify "
+        "(for network file systems that send no inotify events).",
+    ).tag(config=True)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.reloader = Reloader(
@@ -59,6 +65,7 @@ class AutoreloadKernel(IPythonKernel):
             verbose=self.verbose,
             include=self.include,
             exclude=self.exclude,
+            use_inotify=not self.poll,
         )
         self.reloader.start()
         # One lock for the whole engine: a request on a subshell thread must
