@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 import threading
 
 from ipykernel.ipkernel import IPythonKernel
@@ -71,6 +72,7 @@ class AutoreloadKernel(IPythonKernel):
         # One lock for the whole engine: a request on a subshell thread must
         # never run a reload while the main shell is in the middle of one.
         self._reload_lock = threading.Lock()
+        self._internal_errors: set[str] = set()
 
     @observe("mode")
     def _mode_changed(self, change):
@@ -99,9 +101,28 @@ class AutoreloadKernel(IPythonKernel):
         try:
             self.reloader.check(show_errors=show_errors)
         except BaseException as err:  # noqa: BLE001 - the reply must always be sent
-            self.reloader.report.internal_error(err)
+            self._internal_error(err)
         finally:
             self._reload_lock.release()
+
+    def _internal_error(self, err: BaseException) -> None:
+        """Say once that the reloader itself broke; depend on nothing that may be broken."""
+        try:
+            try:
+                key = f"{type(err).__name__}: {err}"
+            except Exception:  # noqa: BLE001 - even str() of it may fail
+                key = type(err).__name__
+            if key in self._internal_errors:
+                return
+            self._internal_errors.add(key)
+            print(
+                f"[autoreload] internal error in the reload check ({key}); "
+                "the cell runs without reloading. Please report this.",
+                file=sys.stderr,
+                flush=True,
+            )
+        except Exception:  # noqa: BLE001
+            pass
 
     async def do_execute(self, code, silent, *args, **kwargs):
         self._check(show_errors=True)

@@ -46,7 +46,6 @@ class Reporter:
         self.failures: dict[str, Failure] = {}
         self.history: list[str] = []
         self._shown: set[tuple[str, str]] = set()
-        self._internal_shown: set[str] = set()
 
     # -- events -----------------------------------------------------------------
     def reloaded(self, module: str, patched, added, removed, updated, notes) -> None:
@@ -103,16 +102,3 @@ class Reporter:
             return
         self._shown.add(key)
         print(text, file=sys.stderr, flush=True)
-
-    def internal_error(self, err: BaseException) -> None:
-        """A bug in the reloader itself: say so once, never break the cell."""
-        key = f"{type(err).__name__}: {err}"
-        if key in self._internal_shown:
-            return
-        self._internal_shown.add(key)
-        print(
-            f"[autoreload] internal error in the reload check ({key}); "
-            "the cell runs without reloading. Please report this.",
-            file=sys.stderr,
-            flush=True,
-        )
