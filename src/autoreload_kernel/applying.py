@@ -10,13 +10,12 @@ patched in place and the old identities put back.
 from __future__ import annotations
 
 import ast
-import sys
 import traceback
 from dataclasses import dataclass, field
 from types import ModuleType
 
 from .patching import Patcher, PatchError, shift_lines
-from .statements import diff_sources, is_main_guard
+from .statements import ParsedModule, diff, is_main_guard
 
 
 @dataclass
@@ -51,17 +50,25 @@ def _line_in(exc: BaseException, path: str) -> int | None:
     return line
 
 
-def apply_source(module: ModuleType, path: str, old: bytes, new: bytes, full: bool = False) -> Applied:
+def parse_new(old: ParsedModule, source: bytes, path: str) -> ParsedModule:
+    """The new version's statements; ReloadFailed names the line of a syntax error."""
+    try:
+        return old.update(source, path)
+    except (SyntaxError, ValueError) as err:
+        raise ReloadFailed(err, path, _line_in(err, path)) from None
+
+
+def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedModule,
+                 full: bool = False) -> Applied:
     """Bring ``module`` to ``new``; raise ReloadFailed and leave it untouched on error."""
     try:
         if full:
-            tree = ast.parse(new, filename=path)
-            diff = None
-            body = [s for s in tree.body if not is_main_guard(s)]
-            flags = 0
+            changes = None
+            body = [s.located() for s in new.stmts if not is_main_guard(s.node)]
+            flags = new.flags
         else:
-            diff = diff_sources(old, new, path)
-            body, flags = diff.run, diff.flags
+            changes = diff(old, new)
+            body, flags = changes.run, changes.flags
         code = compile(ast.Module(body=body, type_ignores=[]), path, "exec", flags=flags,
                        dont_inherit=True)
     except (SyntaxError, ValueError) as err:
@@ -71,8 +78,8 @@ def apply_source(module: ModuleType, path: str, old: bytes, new: bytes, full: bo
     before = dict(ns)
     try:
         exec(code, ns)
-        if diff is not None and diff.doc_changed:
-            ns["__doc__"] = ast.get_docstring(diff.tree, clean=False)
+        if changes is not None and changes.doc_changed:
+            ns["__doc__"] = new.docstring
     except BaseException as err:
         ns.clear()
         ns.update(before)
@@ -82,7 +89,7 @@ def apply_source(module: ModuleType, path: str, old: bytes, new: bytes, full: bo
 
     result = Applied()
     patcher = Patcher()
-    keep = diff.keep if diff is not None else {}
+    keep = changes.keep if changes is not None else {}
     for name, value in list(ns.items()):
         old_value = before.get(name, _MISSING)
         if old_value is _MISSING:
@@ -102,12 +109,12 @@ def apply_source(module: ModuleType, path: str, old: bytes, new: bytes, full: bo
             result.rebound.append((name, old_value, value))
     for value in ns.values():
         patcher.adopt_instance(value)
-    if diff is not None:
-        for name in diff.removed:
+    if changes is not None:
+        for name in changes.removed:
             if name in ns and not name.startswith("__"):
                 result.removed.append(name)
                 result.rebound.append((name, ns.pop(name), _MISSING))
-        for name, delta in diff.moved.items():
+        for name, delta in changes.moved.items():
             if name in ns:
                 shift_lines(ns[name], delta, path)
     return result
@@ -121,4 +128,4 @@ class _Missing:
 _MISSING = _Missing()
 MISSING = _MISSING
 
-__all__ = ["Applied", "ReloadFailed", "apply_source", "MISSING", "sys"]
+__all__ = ["Applied", "ReloadFailed", "apply_source", "parse_new", "MISSING"]

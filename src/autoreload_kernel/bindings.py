@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
 from dataclasses import dataclass
 
 
@@ -31,10 +32,16 @@ def _package_of(name: str, module) -> str | None:
     return name.rpartition(".")[0]
 
 
-def imports_in(tree: ast.AST, package: str | None, top_level_only: bool = True) -> list[FromImport]:
-    """The import statements that bind module-level names."""
+def imports_in(body, package: str | None, top_level_only: bool = True) -> list[FromImport]:
+    """The import statements that bind module-level names.
+
+    ``body`` is an ``ast.Module`` or a list of statements (``ast`` nodes or
+    :class:`~autoreload_kernel.statements.Stmt`).
+    """
     found: list[FromImport] = []
-    stack = list(tree.body) if isinstance(tree, ast.Module) else [tree]
+    if isinstance(body, ast.Module):
+        body = body.body
+    stack = [getattr(s, "node", s) for s in body]
     while stack:
         node = stack.pop(0)
         if isinstance(node, ast.ImportFrom):
@@ -73,11 +80,9 @@ class ImportIndex:
         if hit is not None and hit[0] == id(base.source):
             return hit[1]
         try:
-            tree = ast.parse(base.source)
+            found = imports_in(base.statements().stmts, _package_of(name, module))
         except (SyntaxError, ValueError):
             found = []
-        else:
-            found = imports_in(tree, _package_of(name, module))
         self._cache[name] = (id(base.source), found)
         return found
 
@@ -122,6 +127,8 @@ def propagate(modname, rebound, index: ImportIndex, watched: dict, notebook_ns: 
               notebook: NotebookImports | None, missing) -> list[str]:
     """Update copies of rebound names; return "where.name" for each update made."""
     updated: list[str] = []
+    # Entries with old = missing are names the module gained: only star imports
+    # take those (as re-running `from m import *` would).
     queue = [(modname, name, old, new) for name, old, new in rebound if new is not missing]
     seen = set()
     while queue:
@@ -138,9 +145,14 @@ def propagate(modname, rebound, index: ImportIndex, watched: dict, notebook_ns: 
             if imp.attr in (name, "*"):
                 mod = watched[importer]
                 targets.append((importer, mod.__dict__, imp))
+        public = getattr(sys.modules.get(source), "__all__", None)
         for where, ns, imp in targets:
             local = name if imp.attr == "*" else imp.local
-            if imp.attr == "*" and name.startswith("_"):
+            if imp.attr == "*" and (
+                name.startswith("_") if public is None else name not in public
+            ):
+                continue
+            if old is missing and imp.attr != "*":
                 continue
             if ns.get(local, missing) is old:
                 ns[local] = new

@@ -8,10 +8,9 @@ kernel's shell thread, under the kernel's lock.
 
 from __future__ import annotations
 
-import ast
 import sys
 
-from .applying import MISSING, ReloadFailed, apply_source
+from .applying import MISSING, ReloadFailed, apply_source, parse_new
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
 from .changes import ChangeFinder
 from .ordering import reload_order
@@ -100,41 +99,50 @@ class Reloader:
 
     def _apply(self, changed) -> list[str]:
         by_name = {read.name: read for read in changed}
-        # Dependencies by the old and the new source: `from b import NEW` may be new.
-        deps = {read.name: self._imports(read) for read in changed}
-        order = reload_order([read.name for read in changed], deps)
+        parsed, deps = {}, {}
+        for read in changed:
+            base = self.store.baselines[read.name]
+            try:
+                parsed[read.name] = (base.statements(), parse_new(base.statements(),
+                                                                  read.source, read.path))
+            except ReloadFailed as failure:
+                self._fail(read, failure)
+                continue
+            # Dependencies by the old and the new source: `from b import NEW` may be new.
+            package = getattr(read.module, "__package__", None)
+            deps[read.name] = {
+                imp.module for version in parsed[read.name]
+                for imp in imports_in(version.stmts, package)
+            }
+        order = reload_order([name for name in by_name if name in parsed], deps)
         done = []
         for name in order:
             read = by_name[name]
             base = self.store.baselines[name]
+            old, new = parsed[name]
             try:
-                applied = apply_source(read.module, read.path, base.source, read.source,
-                                       full=self.full)
+                applied = apply_source(read.module, read.path, old, new, full=self.full)
             except ReloadFailed as failure:
-                self._failed_versions[name] = read.source
-                self.report.failed(name, read.path, failure.lineno, failure.error, read.source)
+                self._fail(read, failure)
                 continue
-            base.source = read.source
+            base.source, base.parsed = read.source, new
             self._failed_versions.pop(name, None)
             updated = []
-            if applied.rebound:
+            if applied.rebound or applied.added:
                 watched = {n: w.module for n, w in self.finder.watched.items()}
                 user_ns = self.shell.user_ns if self.shell is not None else None
-                updated = propagate(name, applied.rebound, self.index, watched, user_ns,
-                                    self.notebook, MISSING)
+                gained = [(n, MISSING, read.module.__dict__[n]) for n in applied.added
+                          if n in read.module.__dict__]
+                updated = propagate(name, applied.rebound + gained, self.index, watched,
+                                    user_ns, self.notebook, MISSING)
             self.report.reloaded(name, applied.patched, applied.added, applied.removed,
                                  updated, applied.notes)
             done.append(name)
         return done
 
-    def _imports(self, read) -> set[str]:
-        found = {imp.module for imp in self.index.of(read.name, read.module)}
-        try:
-            tree = ast.parse(read.source)
-        except (SyntaxError, ValueError):
-            return found
-        package = getattr(read.module, "__package__", None)
-        return found | {imp.module for imp in imports_in(tree, package)}
+    def _fail(self, read, failure: ReloadFailed) -> None:
+        self._failed_versions[read.name] = read.source
+        self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source)
 
     # -- the status view ----------------------------------------------------------------
     def status(self) -> str:

@@ -100,6 +100,10 @@ class AutoreloadKernel(IPythonKernel):
             return
         try:
             self.reloader.check(show_errors=show_errors)
+        except KeyboardInterrupt:
+            # An interrupt during a reload: the module was rolled back; run the cell.
+            print("[autoreload] reload interrupted; modules keep their previous version.",
+                  file=sys.stderr, flush=True)
         except BaseException as err:  # noqa: BLE001 - the reply must always be sent
             self._internal_error(err)
         finally:

@@ -205,13 +205,19 @@ class Patcher:
             except (AttributeError, TypeError):
                 pass
 
+    def _patch_or_forward(self, old, new) -> bool:
+        try:
+            return self.patch_function(old, new, forward=True)
+        except PatchError:
+            return False
+
     def _merge_attr(self, old, new, keep, path):
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
-            return old if self.patch_function(old, new, forward=False) else new
+            return old if self._patch_or_forward(old, new) else new
         if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):
             f_old, f_new = old.__func__, new.__func__
             if isinstance(f_old, FunctionType) and isinstance(f_new, FunctionType):
-                if self.patch_function(f_old, f_new, forward=False):
+                if self._patch_or_forward(f_old, f_new):
                     return old
             return new
         if isinstance(old, property) and isinstance(new, property):
@@ -220,7 +226,8 @@ class Patcher:
                 getattr(old, p) is None
                 or (
                     isinstance(getattr(old, p), FunctionType)
-                    and self.patch_function(getattr(old, p), getattr(new, p), forward=False)
+                    and isinstance(getattr(new, p), FunctionType)
+                    and self._patch_or_forward(getattr(old, p), getattr(new, p))
                 )
                 for p in parts
             ):
@@ -228,7 +235,7 @@ class Patcher:
                     return old
             return new
         if isinstance(old, functools.cached_property) and isinstance(new, functools.cached_property):
-            if self.patch_function(old.func, new.func, forward=False):
+            if self._patch_or_forward(old.func, new.func):
                 return old
             return new
         if isinstance(old, type) and isinstance(new, type) and old.__name__ == new.__name__:

@@ -39,6 +39,16 @@ class Baseline:
     source: bytes
     stamp: tuple | None
     settled: bool = False
+    #: the parsed statements of ``source``, made when first needed
+    parsed: object = None
+
+    def statements(self):
+        """``source`` parsed into statements (cached; SyntaxError propagates)."""
+        if self.parsed is None:
+            from .statements import ParsedModule
+
+            self.parsed = ParsedModule.parse(self.source, self.path)
+        return self.parsed
 
 
 class SourceStore:

@@ -4,52 +4,29 @@ The result says which top-level statements must run again: the new and changed
 ones, plus unchanged ones that read a name a re-run statement rebinds (so
 ``Y = X * 2`` follows an edit of ``X``).  Everything else keeps the state it
 built when it first ran.  Definitions are matched by name, other statements by
-their text (positions ignored), so moving code around re-runs nothing.
+their text, so moving code around re-runs nothing; a statement whose text
+changed only in comments or layout is not re-run either.
+
+It must be cheap, because it runs in the cell right after a save.  A
+:class:`ParsedModule` keeps one version's statements; the next version is
+built from it by re-parsing only the lines between the unchanged head and the
+unchanged tail of the file, so an edit of one function in a large module costs
+a parse of that function, not of the module.
 """
 
 from __future__ import annotations
 
 import __future__
 import ast
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-
-@dataclass
-class ModuleDiff:
-    tree: ast.Module
-    run: list[ast.stmt]
-    #: top-level names the old source bound and the new one no longer does
-    removed: set[str]
-    #: unchanged definitions that moved: name -> line delta
-    moved: dict[str, int]
-    #: class name path -> class-body names whose defining statement is unchanged
-    keep: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
-    #: the module docstring changed
-    doc_changed: bool = False
-    flags: int = 0
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _dump(node: ast.AST) -> str:
     return ast.dump(node, include_attributes=False)
-
-
-def _def_name(stmt: ast.stmt) -> str | None:
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return stmt.name
-    return None
-
-
-def _keys(body: list[ast.stmt]) -> list[tuple]:
-    """A matching key per statement: definitions by name, the rest by text."""
-    seen: dict[tuple, int] = defaultdict(int)
-    keys = []
-    for stmt in body:
-        name = _def_name(stmt)
-        base = ("def", name) if name else ("stmt", _dump(stmt))
-        keys.append(base + (seen[base],))
-        seen[base] += 1
-    return keys
 
 
 def is_main_guard(stmt: ast.stmt) -> bool:
@@ -79,15 +56,26 @@ class _Names(ast.NodeVisitor):
     def __init__(self):
         self.stores: set[str] = set()
         self.loads: set[str] = set()
+        #: names read by decorators: if one of those functions changes, the
+        #: decorated definition must be built again
+        self.deco_loads: set[str] = set()
 
     def visit_Name(self, node):
         (self.loads if isinstance(node.ctx, ast.Load) else self.stores).add(node.id)
 
+    def _decorators(self, node):
+        for deco in node.decorator_list:
+            before = set(self.loads)
+            self.visit(deco)
+            self.deco_loads |= self.loads - before
+            self.deco_loads.update(
+                n.id for n in ast.walk(deco) if isinstance(n, ast.Name)
+            )
+
     def _visit_function(self, node):
         if not isinstance(node, ast.Lambda):
             self.stores.add(node.name)
-            for deco in node.decorator_list:
-                self.visit(deco)
+            self._decorators(node)
             if node.returns:
                 self.visit(node.returns)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
@@ -97,10 +85,14 @@ class _Names(ast.NodeVisitor):
 
     def visit_ClassDef(self, node):
         self.stores.add(node.name)
-        for child in node.decorator_list + node.bases + node.keywords:
+        self._decorators(node)
+        for child in node.bases + node.keywords:
             self.visit(child)
+        module_stores = self.stores
+        self.stores = set()  # names bound in the class body are class attributes
         for stmt in node.body:
             self.visit(stmt)
+        self.stores = module_stores
 
     def visit_Import(self, node):
         for alias in node.names:
@@ -121,86 +113,242 @@ def names_of(stmt: ast.stmt) -> _Names:
     return v
 
 
-def future_flags(tree: ast.Module) -> int:
-    flags = 0
-    for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
-            for alias in stmt.names:
-                feature = getattr(__future__, alias.name, None)
-                if feature is not None:
-                    flags |= feature.compiler_flag
-    return flags
+class Stmt:
+    """One top-level statement of one version of a module.
+
+    ``node`` keeps the line numbers of the parse that made it; ``offset`` says
+    how far the statement has moved since, so unchanged statements are shared
+    between versions without walking their trees.
+    """
+
+    __slots__ = ("node", "offset", "text", "_names")
+
+    def __init__(self, node: ast.stmt, offset: int, text: bytes, names=None):
+        self.node = node
+        self.offset = offset
+        self.text = text
+        self._names = names
+
+    @property
+    def name(self) -> str | None:
+        return self.node.name if isinstance(self.node, _DEFS) else None
+
+    @property
+    def start(self) -> int:
+        return _first_line(self.node) + self.offset
+
+    @property
+    def end(self) -> int:
+        return self.node.end_lineno + self.offset
+
+    @property
+    def names(self) -> _Names:
+        if self._names is None:
+            self._names = names_of(self.node)
+        return self._names
+
+    def moved(self, delta: int) -> "Stmt":
+        return Stmt(self.node, self.offset + delta, self.text, self._names)
+
+    def located(self) -> ast.stmt:
+        """The node with the line numbers it has in this version."""
+        if not self.offset:
+            return self.node
+        node = copy.deepcopy(self.node)
+        ast.increment_lineno(node, self.offset)
+        return node
+
+
+def _declares_encoding(source: bytes) -> bool:
+    return source.startswith(b"\xef\xbb\xbf") or b"coding" in b"".join(source.splitlines(True)[:2])
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:
+        return min(node.lineno, min(d.lineno for d in decorators))
+    return node.lineno
+
+
+def _text(lines: list[bytes], node: ast.stmt, offset: int) -> bytes:
+    start, end = _first_line(node) - 1 + offset, node.end_lineno + offset
+    chunk = lines[start:end]
+    if not chunk:
+        return b""
+    if len(chunk) == 1:
+        return chunk[0][node.col_offset : node.end_col_offset]
+    return chunk[0][node.col_offset :] + b"".join(chunk[1:-1]) + chunk[-1][: node.end_col_offset]
+
+
+class ParsedModule:
+    """The statements of one version of a module's source."""
+
+    def __init__(self, source: bytes, lines: list[bytes], stmts: list[Stmt]):
+        self.source = source
+        self.lines = lines
+        self.stmts = stmts
+        self._keys: list[tuple] | None = None
+
+    @classmethod
+    def parse(cls, source: bytes | str, filename: str = "<unknown>") -> "ParsedModule":
+        if isinstance(source, str):
+            source = source.encode()
+        tree = ast.parse(source, filename=filename)
+        lines = source.splitlines(keepends=True)
+        return cls(source, lines, [Stmt(n, 0, _text(lines, n, 0)) for n in tree.body])
+
+    def update(self, source: bytes, filename: str = "<unknown>") -> "ParsedModule":
+        """The next version, re-parsing only the lines that changed."""
+        if _declares_encoding(source):  # a chunk alone would be read as UTF-8
+            return ParsedModule.parse(source, filename)
+        lines = source.splitlines(keepends=True)
+        old = self.lines
+        head = 0
+        limit = min(len(old), len(lines))
+        while head < limit and old[head] == lines[head]:
+            head += 1
+        tail = 0
+        while tail < limit - head and old[-1 - tail] == lines[-1 - tail]:
+            tail += 1
+        delta = len(lines) - len(old)
+        # Old statements that lie wholly in the unchanged head or tail are kept.
+        before = [s for s in self.stmts if s.end <= head]
+        after = [s for s in self.stmts if s.start > len(old) - tail]
+        span_start = before[-1].end + 1 if before else 1  # first line to re-parse (1-based)
+        span_end = (after[0].start - 1 if after else len(old)) + delta  # last line, new numbering
+        chunk = b"".join(lines[span_start - 1 : span_end])
+        try:
+            tree = ast.parse(chunk, filename=filename)
+        except (SyntaxError, ValueError):
+            return ParsedModule.parse(source, filename)  # reports the real line
+        offset = span_start - 1
+        middle = [Stmt(n, offset, _text(lines, n, offset)) for n in tree.body]
+        return ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after])
+
+    @property
+    def keys(self) -> list[tuple]:
+        """A matching key per statement: definitions by name, the rest by text."""
+        if self._keys is None:
+            seen: dict[tuple, int] = defaultdict(int)
+            keys = []
+            for stmt in self.stmts:
+                name = stmt.name
+                base = ("def", name) if name else ("stmt", stmt.text)
+                keys.append(base + (seen[base],))
+                seen[base] += 1
+            self._keys = keys
+        return self._keys
+
+    @property
+    def flags(self) -> int:
+        flags = 0
+        for stmt in self.stmts:
+            node = stmt.node
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                for alias in node.names:
+                    feature = getattr(__future__, alias.name, None)
+                    if feature is not None:
+                        flags |= feature.compiler_flag
+        return flags
+
+    @property
+    def docstring(self) -> str | None:
+        if self.stmts and _is_docstring(self.stmts[0].node):
+            return self.stmts[0].node.value.value
+        return None
+
+
+@dataclass
+class ModuleDiff:
+    run: list[ast.stmt]
+    #: top-level names the old source bound and the new one no longer does
+    removed: set[str]
+    #: unchanged definitions that moved: name -> line delta
+    moved: dict[str, int]
+    #: class name path -> class-body names whose defining statement is unchanged
+    keep: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
+    doc_changed: bool = False
+    flags: int = 0
 
 
 def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict) -> None:
     """Record class-body data names whose statement did not change (keep their value)."""
-    old_by_key = dict(zip(_keys(old.body), old.body))
+    def key(stmt):
+        return ("def", stmt.name) if isinstance(stmt, _DEFS) else ("stmt", _dump(stmt))
+
+    old_by_key = {key(s): s for s in old.body}
     same: set[str] = set()
-    for key, stmt in zip(_keys(new.body), new.body):
-        before = old_by_key.get(key)
+    for stmt in new.body:
+        k = key(stmt)
+        before = old_by_key.get(k)
         if before is None:
             continue
         if isinstance(stmt, ast.ClassDef) and isinstance(before, ast.ClassDef):
             _class_keep(before, stmt, path + (stmt.name,), keep)
-        elif _def_name(stmt) is None and _dump(before) == _dump(stmt):
+        elif not isinstance(stmt, _DEFS):
             same.update(names_of(stmt).stores)
     keep[path] = same
 
 
-def diff_sources(old_src: bytes | str, new_src: bytes | str, filename: str) -> ModuleDiff:
-    """Parse both versions (SyntaxError propagates for the new one) and diff them."""
-    new_tree = ast.parse(new_src, filename=filename)
-    old_tree = ast.parse(old_src, filename=filename)
-    return diff_trees(old_tree, new_tree)
-
-
-def diff_trees(old_tree: ast.Module, new_tree: ast.Module) -> ModuleDiff:
-    old_body, new_body = old_tree.body, new_tree.body
-    old_by_key = dict(zip(_keys(old_body), old_body))
+def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
+    old_by_key = dict(zip(old.keys, old.stmts))
+    matched = {id(old_by_key[k]) for k in new.keys if k in old_by_key}
+    unmatched_dumps: dict[str, list[Stmt]] | None = None
     run: list[ast.stmt] = []
     moved: dict[str, int] = {}
     keep: dict[tuple, set[str]] = {}
     rebound: set[str] = set()
-    doc_changed = False
+    rebuilt: set[str] = set()
 
-    for index, (key, stmt) in enumerate(zip(_keys(new_body), new_body)):
+    for index, (key, stmt) in enumerate(zip(new.keys, new.stmts)):
+        node = stmt.node
+        if index == 0 and _is_docstring(node):
+            continue
+        if is_main_guard(node):
+            continue
         before = old_by_key.get(key)
-        name = _def_name(stmt)
-        same = before is not None and _dump(before) == _dump(stmt)
-        if index == 0 and _is_docstring(stmt):
-            old_doc = old_body[0] if old_body and _is_docstring(old_body[0]) else None
-            doc_changed = old_doc is None or _dump(old_doc) != _dump(stmt)
-            continue
-        if is_main_guard(stmt):
-            continue
-        names = names_of(stmt)
+        if before is stmt or (before is not None and before.text == stmt.text):
+            same = True
+        elif before is not None:  # a definition whose text changed: maybe only comments
+            same = _dump(before.node) == _dump(node)
+        else:  # a statement whose text is new: maybe only comments/layout changed
+            if unmatched_dumps is None:
+                unmatched_dumps = defaultdict(list)
+                for old_stmt in old.stmts:
+                    if id(old_stmt) not in matched and old_stmt.name is None:
+                        unmatched_dumps[_dump(old_stmt.node)].append(old_stmt)
+            candidates = unmatched_dumps.get(_dump(node))
+            before = candidates.pop(0) if candidates else None
+            same = before is not None
+        if same and rebound and stmt.names.loads & rebound:
+            same = False  # it reads something that is about to change
+        if same and rebuilt and stmt.names.deco_loads & rebuilt:
+            same = False  # decorated by a function that changed: decorate again
         if same:
-            if names.loads & rebound:
-                same = False  # it reads something that is about to change
-            elif name and before.lineno != stmt.lineno:
-                moved[name] = stmt.lineno - before.lineno
-        if same:
+            if stmt.name and before.start != stmt.start:
+                moved[stmt.name] = stmt.start - before.start
             continue
-        if isinstance(stmt, ast.ClassDef) and isinstance(before, ast.ClassDef):
-            _class_keep(before, stmt, (stmt.name,), keep)
-        run.append(stmt)
-        if name is None:
-            rebound |= names.stores
+        if isinstance(node, ast.ClassDef) and before is not None and isinstance(
+            before.node, ast.ClassDef
+        ):
+            _class_keep(before.node, node, (node.name,), keep)
+        run.append(stmt.located())
+        if stmt.name is None:
+            rebound |= stmt.names.stores
+        else:
+            rebuilt.add(stmt.name)
 
     old_names: set[str] = set()
-    for stmt in old_body:
-        old_names |= names_of(stmt).stores
+    for stmt in old.stmts:
+        old_names |= stmt.names.stores
     new_names: set[str] = set()
-    for stmt in new_body:
-        new_names |= names_of(stmt).stores
-    if new_body and _is_docstring(new_body[0]) is False and old_body and _is_docstring(old_body[0]):
-        doc_changed = True
+    for stmt in new.stmts:
+        new_names |= stmt.names.stores
     return ModuleDiff(
-        tree=new_tree,
         run=run,
         removed=old_names - new_names,
         moved=moved,
         keep=keep,
-        doc_changed=doc_changed,
-        flags=future_flags(new_tree),
+        doc_changed=old.docstring != new.docstring,
+        flags=new.flags,
     )
