@@ -8,6 +8,7 @@ kernel's shell thread, under the kernel's lock.
 
 from __future__ import annotations
 
+import linecache
 import sys
 
 from .applying import MISSING, ReloadFailed, apply_source, parse_new
@@ -126,6 +127,7 @@ class Reloader:
                 self._fail(read, failure)
                 continue
             base.source, base.parsed = read.source, new
+            linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
             self._failed_versions.pop(name, None)
             updated = []
             if applied.rebound or applied.added:

@@ -106,10 +106,22 @@ def _logo_dirs() -> list[Path]:
     return [base / rel for base in bases]
 
 
+def _installed_logo_dirs() -> list[Path]:
+    """Where pip put the wheel's logos: the distribution's own file list knows."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("autoreload-kernel")
+    except PackageNotFoundError:
+        return []
+    files = dist.files or []
+    return [Path(dist.locate_file(f)).resolve().parent for f in files if f.name == LOGOS[0]]
+
+
 def _find_logos() -> dict[str, Path]:
     """Each logo from the first place that has it; missing ones are simply skipped."""
     found: dict[str, Path] = {}
-    for directory in _logo_dirs():
+    for directory in _installed_logo_dirs() + _logo_dirs():
         for logo in LOGOS:
             if logo not in found and (directory / logo).is_file():
                 found[logo] = directory / logo
