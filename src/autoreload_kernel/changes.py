@@ -113,6 +113,11 @@ class ChangeFinder:
         self._polled.discard(name)
         self._suspects.discard(name)
 
+    def reconsider(self) -> None:
+        """The filter changed: look at every loaded module again on the next check."""
+        self._known.clear()
+        self._known_len = -1
+
     def invalidate(self) -> None:
         """Distrust every stamp: the next check re-reads every user module once."""
         for w in self.watched.values():

@@ -64,6 +64,12 @@ class Reloader:
             self.finder.invalidate()  # edits made while off are applied now
         self.mode = mode
 
+    def set_filters(self, include, exclude) -> None:
+        """New include/exclude lists: decide again which modules are the user's."""
+        self.filter.include, self.filter.exclude = tuple(include), tuple(exclude)
+        self.finder.reconsider()
+        self.finder.refresh()  # newly included modules get their baseline now
+
     def wants(self, name: str, module) -> bool:
         if getattr(module, "__autoreload__", True) is False:
             return False

@@ -69,6 +69,9 @@ class AutoreloadKernel(IPythonKernel):
             use_inotify=not self.poll,
         )
         self.reloader.start()
+        # `%config AutoreloadKernel.mode = ...` finds the shell's configurables.
+        if self not in self.shell.configurables:
+            self.shell.configurables.append(self)
         # One lock for the whole engine: a request on a subshell thread must
         # never run a reload while the main shell is in the middle of one.
         self._reload_lock = threading.Lock()
@@ -83,6 +86,11 @@ class AutoreloadKernel(IPythonKernel):
     def _verbose_changed(self, change):
         if hasattr(self, "reloader"):
             self.reloader.report.verbose = change["new"]
+
+    @observe("include", "exclude")
+    def _filters_changed(self, change):
+        if hasattr(self, "reloader"):
+            self.reloader.set_filters(self.include, self.exclude)
 
     @property
     def banner(self):  # type: ignore[override]

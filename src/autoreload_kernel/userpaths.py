@@ -18,6 +18,10 @@ import sysconfig
 _ALWAYS_EXCLUDED = ("autoreload_kernel", "__main__", "__mp_main__")
 
 
+# Whatever sits in a directory of these names was installed, not written by the user.
+_INSTALLED_MARKERS = tuple(os.sep + d + os.sep for d in ("site-packages", "dist-packages"))
+
+
 def _norm(path: str) -> str:
     return os.path.normcase(os.path.realpath(path)).rstrip(os.sep) + os.sep
 
@@ -40,9 +44,6 @@ def system_dirs() -> tuple[str, ...]:
     user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
     if user_site:
         dirs.add(_norm(user_site))
-    for entry in sys.path:
-        if entry and os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages"):
-            dirs.add(_norm(entry))
     return tuple(sorted(dirs))
 
 
@@ -75,6 +76,9 @@ class ModuleFilter:
         directory = os.path.dirname(path)
         known = self._by_dir.get(directory)
         if known is None:
-            known = not _norm(directory).startswith(self._system)
+            norm = _norm(directory)
+            known = not norm.startswith(self._system) and not any(
+                marker in norm for marker in _INSTALLED_MARKERS
+            )
             self._by_dir[directory] = known
         return known

@@ -1,0 +1,87 @@
+"""Which modules are the user's, and the traits that change it, through a real kernel."""
+
+import textwrap
+
+
+def _module_in(kernel, folder, name, value):
+    kernel.write(f"{folder}/{name}.py", f"VALUE = {value!r}\n\ndef value():\n    return VALUE\n")
+
+
+def _setup_path(kernel, folder, name):
+    res = kernel.execute(
+        f"import sys, os\nsys.path.insert(0, os.path.abspath({folder!r}))\nimport {name}\n"
+        f"print({name}.value())"
+    )
+    assert res.ok, res.traceback
+    return res.stdout.strip()
+
+
+def test_site_packages_module_is_not_reloaded(kernel, modname):
+    # A directory named site-packages is the system's, as in a real install.
+    folder = f"{modname}_env/lib/site-packages"
+    _module_in(kernel, folder, modname, "v1")
+    assert _setup_path(kernel, folder, modname) == "v1"
+    _module_in(kernel, folder, modname, "v2")
+    assert kernel.value(f"{modname}.value()") == "'v1'"
+    status = kernel.execute("%autoreload --status").stdout
+    assert modname not in status
+
+
+def test_editable_style_source_tree_is_reloaded(kernel, modname):
+    # What `pip install -e` puts on sys.path: the project's own src/ folder.
+    folder = f"{modname}_proj/src"
+    _module_in(kernel, folder, modname, "v1")
+    assert _setup_path(kernel, folder, modname) == "v1"
+    _module_in(kernel, folder, modname, "v2")
+    assert kernel.value(f"{modname}.value()") == "'v2'"
+    assert modname in kernel.execute("%autoreload --status").stdout
+
+
+def test_include_trait_watches_a_site_packages_module(kernel, modname):
+    folder = f"{modname}_env/lib/site-packages"
+    _module_in(kernel, folder, modname, "v1")
+    assert _setup_path(kernel, folder, modname) == "v1"
+    res = kernel.execute(f"%config AutoreloadKernel.include = [{modname!r}]")
+    assert res.ok, res.traceback
+    _module_in(kernel, folder, modname, "v2")
+    assert kernel.value(f"{modname}.value()") == "'v2'"
+    kernel.execute("%config AutoreloadKernel.include = []")
+
+
+def test_exclude_trait_stops_reloading_a_module(kernel, modname):
+    kernel.write(f"{modname}.py", "def value():\n    return 'v1'\n")
+    assert kernel.execute(f"import {modname}").ok
+    res = kernel.execute(f"%config AutoreloadKernel.exclude = [{modname!r}]")
+    assert res.ok, res.traceback
+    kernel.write(f"{modname}.py", "def value():\n    return 'v2'\n")
+    assert kernel.value(f"{modname}.value()") == "'v1'"
+    kernel.execute("%config AutoreloadKernel.exclude = []")
+    kernel.write(f"{modname}.py", "def value():\n    return 'v3'\n")
+    assert kernel.value(f"{modname}.value()") == "'v3'"
+
+
+def test_mode_trait_at_runtime(kernel, modname):
+    kernel.write(f"{modname}.py", "def value():\n    return 'v1'\n")
+    assert kernel.execute(f"import {modname}").ok
+    assert kernel.execute("%config AutoreloadKernel.mode = 'off'").ok
+    kernel.write(f"{modname}.py", "def value():\n    return 'v2'\n")
+    assert kernel.value(f"{modname}.value()") == "'v1'"
+    assert kernel.execute("%config AutoreloadKernel.mode = 'all'").ok
+    # The edit saved while reloading was off is applied once it is back on.
+    assert kernel.value(f"{modname}.value()") == "'v2'"
+
+
+def test_status_view_shows_mode_watch_list_and_failure(kernel, modname):
+    kernel.write(f"{modname}.py", "def value():\n    return 1\n")
+    assert kernel.execute(f"import {modname}").ok
+    kernel.write(f"{modname}.py", "def value(:\n    return 2\n")
+    first = kernel.execute("pass")
+    assert first.ok
+    assert f"{modname}.py, line 1" in first.stderr
+    status = kernel.execute("%autoreload --status").stdout
+    assert "mode all (2)" in status
+    assert modname in status
+    assert textwrap.dedent(f"  {modname}: ") in status and "SyntaxError" in status
+    kernel.write(f"{modname}.py", "def value():\n    return 3\n")
+    assert kernel.value(f"{modname}.value()") == "3"
+    assert "no failed reloads" in kernel.execute("%autoreload --status").stdout

@@ -1,0 +1,59 @@
+"""The wheel (and the editable wheel) carry the kernelspec as shared data.
+
+pip installs a wheel's ``<name>.data/data/`` tree into the environment's
+prefix, so these archives are what makes ``jupyter kernelspec list`` show
+``python-autoreload`` after ``pip install .`` or ``pip install -e .``.  We build
+both with hatchling here rather than pip-installing into a new venv (which
+would download packages); the installed environment is checked separately.
+"""
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = "share/jupyter/kernels/python-autoreload"
+FILES = {"kernel.json", "logo-32x32.png", "logo-64x64.png", "logo-svg.svg"}
+
+
+def _build(kind: str, out: Path) -> Path:
+    code = (
+        "import sys, hatchling.build as b; "
+        f"print(b.build_{kind}(sys.argv[1]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return out / proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("kind", ["wheel", "editable"])
+def test_wheel_ships_the_kernelspec(kind, tmp_path):
+    wheel = _build(kind, tmp_path)
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        data = [n for n in names if f".data/data/{SPEC}/" in n]
+        assert {n.rsplit("/", 1)[1] for n in data} == FILES
+        spec = json.loads(zf.read(next(n for n in data if n.endswith("kernel.json"))))
+    assert spec["argv"] == ["python", "-m", "autoreload_kernel", "-f", "{connection_file}"]
+    assert spec["display_name"] == "Python (autoreload)"
+    assert spec["language"] == "python"
+    assert spec["metadata"] == {"debugger": True}
+    if kind == "wheel":
+        assert "autoreload_kernel/demo/demo.ipynb" in names
+        assert "autoreload_kernel/kernel.py" in names
+
+
+def test_installed_environment_lists_the_kernel():
+    proc = subprocess.run([sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    specs = json.loads(proc.stdout)["kernelspecs"]
+    assert "python-autoreload" in specs
+    entry = specs["python-autoreload"]
+    assert entry["spec"]["display_name"] == "Python (autoreload)"
+    assert FILES <= {p.name for p in Path(entry["resource_dir"]).iterdir()}
