@@ -143,8 +143,10 @@ class Reloader:
                           if n in read.module.__dict__]
                 updated = propagate(name, applied.rebound + gained, self.index, watched,
                                     user_ns, self.notebook, MISSING)
+            removed = set(applied.removed)
+            rebound = [n for n, _old, _new in applied.rebound if n not in removed]
             self.report.reloaded(name, applied.patched, applied.added, applied.removed,
-                                 updated, applied.notes)
+                                 updated, applied.notes, rebound)
             done.append(name)
         return done
 

@@ -48,11 +48,13 @@ class Reporter:
         self._shown: set[tuple[str, str]] = set()
 
     # -- events -----------------------------------------------------------------
-    def reloaded(self, module: str, patched, added, removed, updated, notes) -> None:
+    def reloaded(self, module: str, patched, added, removed, updated, notes, rebound=()) -> None:
         self.failures.pop(module, None)
         parts = []
         if patched:
             parts.append("patched " + _summary(sorted(patched)))
+        if rebound:
+            parts.append("rebound " + _summary(sorted(rebound)))
         if added:
             parts.append("added " + _summary(sorted(added)))
         if removed:
