@@ -134,3 +134,21 @@ class KernelDriver:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
         return path
+
+
+# -- shared steps: a module `modname` whose f() returns a value ------------------------
+def write_f_and_import(k: KernelDriver, modname: str, value) -> None:
+    """Save `modname` with f() returning `value`, import it, and check f() printed it."""
+    k.write(f"{modname}.py", f"def f():\n    return {value!r}\n")
+    res = k.execute(f"import {modname}; print({modname}.f())")
+    assert res.ok, res.traceback
+    assert res.stdout == f"{value}\n"
+
+
+def write_f_and_call(k: KernelDriver, modname: str, value) -> Result:
+    """Save `modname` with f() now returning `value`; return the Result of the next
+    cell, which prints f() (it must run: what it printed is for the caller to check)."""
+    k.write(f"{modname}.py", f"def f():\n    return {value!r}\n")
+    res = k.execute(f"print({modname}.f())")
+    assert res.ok, res.traceback
+    return res

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pexpect
 import pytest
-from driver import KERNEL_NAME
+from driver import KERNEL_NAME, write_f_and_call, write_f_and_import
 from nbformat.v4 import new_code_cell, new_notebook
 
 BIN = Path(sys.executable).parent
@@ -32,7 +32,8 @@ WRITE_V2 = r'Path("mymod.py").write_text("def f():\n    return 2\n")'
 CALL_AGAIN = "print('f() ->', mymod.f())"
 
 
-def _edit_notebook() -> nbformat.NotebookNode:
+def _notebook(cells: list) -> nbformat.NotebookNode:
+    """A notebook for the python-autoreload kernel with these cells."""
     nb = new_notebook()
     nb.metadata["kernelspec"] = {
         "name": KERNEL_NAME,
@@ -40,8 +41,14 @@ def _edit_notebook() -> nbformat.NotebookNode:
         "language": "python",
     }
     nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [new_code_cell(src) for src in (KERNEL_CELL, WRITE_V1, CALL_IMPORT, WRITE_V2, CALL_AGAIN)]
+    nb.cells = cells
     return nb
+
+
+def _edit_notebook() -> nbformat.NotebookNode:
+    return _notebook(
+        [new_code_cell(src) for src in (KERNEL_CELL, WRITE_V1, CALL_IMPORT, WRITE_V2, CALL_AGAIN)]
+    )
 
 
 def _env() -> dict:
@@ -133,16 +140,9 @@ def test_nbclient(tmp_path, user_env):
 def test_papermill(tmp_path, user_env):
     import papermill
 
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": KERNEL_NAME,
-        "display_name": "Python (autoreload)",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
     params = new_code_cell("first = 1\nsecond = 1")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [
+    nb = _notebook([
         new_code_cell(KERNEL_CELL),
         params,
         new_code_cell(
@@ -152,7 +152,7 @@ def test_papermill(tmp_path, user_env):
         new_code_cell(CALL_IMPORT),
         new_code_cell(r'Path("mymod.py").write_text(f"def f():\n    return {second}\n")'),
         new_code_cell(CALL_AGAIN),
-    ]
+    ])
     src, dst = tmp_path / "params.ipynb", tmp_path / "params_out.ipynb"
     nbformat.write(nb, src)
 
@@ -241,11 +241,6 @@ def test_restart_keeps_autoreload_on(fresh_kernel, modname):
     assert k.value("type(get_ipython().kernel).__name__") == "'AutoreloadKernel'"
 
     # ...and it reloads edited modules with no magic.
-    k.write(f"{modname}.py", "def f():\n    return 'before edit'\n")
-    res = k.execute(f"import {modname}; print({modname}.f())")
-    assert res.ok, res.traceback
-    assert res.stdout == "before edit\n"
-    k.write(f"{modname}.py", "def f():\n    return 'after the edit'\n")
-    res = k.execute(f"print({modname}.f())")
-    assert res.ok, res.traceback
+    write_f_and_import(k, modname, "before edit")
+    res = write_f_and_call(k, modname, "after the edit")
     assert res.stdout == "after the edit\n", "restarted kernel did not pick up the edit"

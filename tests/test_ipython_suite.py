@@ -59,6 +59,32 @@ def raises(kernel, code: str, *exc_names: str) -> None:
     assert res.error.split(":")[0] in exc_names, res.error
 
 
+def load(kernel, m: str, source: str, cell: str | None = None):
+    """Save `source` as module `m`, then run `cell` (by default `import m`)."""
+    kernel.write(f"{m}.py", source)
+    return run(kernel, cell or f"import {m}")
+
+
+def edit(kernel, m: str, source: str):
+    """Save `source` as module `m`, then run one cell (`pass`) that must succeed."""
+    kernel.write(f"{m}.py", source)
+    return run(kernel, "pass")
+
+
+def module(*statements: str) -> str:
+    """A module's source: its top-level statements (each dedented) in this order."""
+    return "\n".join(textwrap.dedent(s).strip("\n") for s in statements) + "\n"
+
+
+# A def whose mutable default counts its calls: the count goes on across an edit
+# only if this (unchanged) def is not run again.
+COUNTING_FACTORIAL = """
+    def factorial(n, seen=[]):
+        seen.append(n)
+        return len(seen)
+"""
+
+
 def tally(kernel, modname: str) -> tuple[str, str]:
     """A never-edited module counting runs of a statement.
 
@@ -101,7 +127,7 @@ def test_ipy_reload_enums(kernel, modname):
     run(kernel, "%autoreload 2")
     run(kernel, f"%aimport {m}")
     assert ev(kernel, f"'{m}' in dir()") is True
-    kernel.write(f"{m}.py", """
+    res = edit(kernel, m, """
         import enum
 
         class Shade(enum.Enum):
@@ -109,7 +135,6 @@ def test_ipy_reload_enums(kernel, modname):
             DARK = 'dark'
             DIM = 'dim'
     """)
-    res = run(kernel, "pass")
     assert res.stderr == "", "adding an enum member must reload without complaint"
     assert ev(kernel, f"{m}.Shade.DIM.value") == "dim"
     assert ev(kernel, f"[s.name for s in {m}.Shade]") == ["LIGHT", "DARK", "DIM"]
@@ -126,12 +151,11 @@ def test_ipy_reload_class_type(kernel, modname):
     raises(kernel, "gadget", "NameError")
     run(kernel, f"from {m} import Gadget")
     run(kernel, "gadget = Gadget()")
-    kernel.write(f"{m}.py", """
+    edit(kernel, m, """
         class Gadget:
             def version(self):
                 return 'second'
     """)
-    run(kernel, "pass")
     # The instance made before the edit is still an instance of the class the
     # module now holds (so pickle, which looks the class up by name, accepts it).
     run(kernel, "import sys, pickle")
@@ -144,7 +168,7 @@ def test_ipy_reload_class_type(kernel, modname):
 # IPython: test_zzz_autoreload.py::test_reload_class_attributes
 def test_ipy_reload_class_attributes(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         class Cell:
             def __init__(self, side=10):
                 self.side = side
@@ -152,8 +176,7 @@ def test_ipy_reload_class_attributes(kernel, modname):
 
             def area(self):
                 return self.side * self.side
-    """)
-    run(kernel, f"from {m} import Cell")
+    """, f"from {m} import Cell")
     run(kernel, "early = Cell(5)")
     assert ev(kernel, "early.area()") == 25
     assert ev(kernel, "early.extra") == 22
@@ -188,27 +211,25 @@ def test_ipy_reload_class_attributes(kernel, modname):
 def test_ipy_comparing_numpy_structures(kernel, modname):
     pytest.importorskip("numpy")  # as upstream (skipif_not_numpy); the kernel shares this venv
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         import numpy as np
 
         class Grid:
             corners = (np.array((.1, .2)), np.array((.2, .3)))
-    """)
-    run(kernel, f"from {m} import Grid")
+    """, f"from {m} import Grid")
     run(kernel, "grid = Grid()")
     # Class attribute holding arrays changes: comparing old and new values must
     # not trip over numpy's "truth value of an array is ambiguous".
-    kernel.write(f"{m}.py", """
+    res = edit(kernel, m, """
         import numpy as np
 
         class Grid:
             corners = (np.array((.3, .4)), np.array((.5, .6)))
     """)
-    res = run(kernel, "pass")
     assert res.stderr == "", "reloading a class holding numpy arrays must not fail"
     assert ev(kernel, "[a.tolist() for a in grid.corners]") == [[.3, .4], [.5, .6]]
     # And an edit elsewhere that leaves equal arrays in place is just as quiet.
-    kernel.write(f"{m}.py", """
+    res = edit(kernel, m, """
         import numpy as np
 
         class Grid:
@@ -217,7 +238,6 @@ def test_ipy_comparing_numpy_structures(kernel, modname):
             def total(self):
                 return float(sum(a.sum() for a in self.corners))
     """)
-    res = run(kernel, "pass")
     assert res.stderr == ""
     assert ev(kernel, "round(grid.total(), 6)") == 1.8
 
@@ -226,11 +246,10 @@ def test_ipy_comparing_numpy_structures(kernel, modname):
 def test_ipy_autoload_newly_added_objects(kernel, modname):
     m, ext = modname, f"{modname}_ext"
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{m}.py", """
+        load(kernel, m, """
             def first():
                 return 'first'
-        """)
-        run(kernel, f"from {m} import *")
+        """, f"from {m} import *")
         assert ev(kernel, "first()") == "first"
         raises(kernel, "second()", "NameError")
         raises(kernel, "w = Widget()", "NameError")
@@ -336,8 +355,7 @@ _V2_N = """
 # IPython: test_zzz_autoreload.py::test_autoload3_import_Y_as_Z
 def test_ipy_autoload3_import_Y_as_Z(kernel, modname):
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{modname}.py", _V1_N)
-        run(kernel, f"from {modname} import n as alias")
+        load(kernel, modname, _V1_N, f"from {modname} import n as alias")
         assert ev(kernel, "alias") == 1
         raises(kernel, "func1()", "NameError")
         kernel.write(f"{modname}.py", _V2_N)
@@ -349,13 +367,12 @@ def test_ipy_autoload3_import_Y_as_Z(kernel, modname):
 # IPython: test_zzz_autoreload.py::test_autoload3_import_Y_as_Z_overloading
 def test_ipy_autoload3_import_Y_as_Z_overloading(kernel, modname):
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{modname}.py", _V1_N)
-        run(kernel, f"from {modname} import n as alias")
+        load(kernel, modname, _V1_N, f"from {modname} import n as alias")
         assert ev(kernel, "alias") == 1
         raises(kernel, "func1()", "NameError")
         # The module grows a name equal to the notebook's alias: the alias still
         # follows `n`, until the user imports the new name itself.
-        kernel.write(f"{modname}.py", textwrap.dedent(_V2_N) + "\nalias = 45\n")
+        kernel.write(f"{modname}.py", module(_V2_N, "alias = 45"))
         assert ev(kernel, "alias") == 100
         run(kernel, f"from {modname} import alias")
         assert ev(kernel, "alias") == 45
@@ -365,8 +382,7 @@ def test_ipy_autoload3_import_Y_as_Z_overloading(kernel, modname):
 def test_ipy_autoload3_normalimport(kernel, modname):
     m = modname
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{m}.py", _V1_N)
-        run(kernel, f"import {m}")
+        load(kernel, m, _V1_N)
         assert ev(kernel, f"({m}.func1(), {m}.n)") == ("f1", 1)
         kernel.write(f"{m}.py", _V2_N)
         assert ev(kernel, f"({m}.func1(), {m}.n, {m}.func2(), {m}.m)") == ("f1", 100, "f2", 5)
@@ -378,8 +394,7 @@ def test_ipy_autoload3_normalimport(kernel, modname):
 def test_ipy_autoload3_normalimport_2(kernel, modname):
     m = modname
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{m}.py", _V1_N)
-        run(kernel, f"from {m} import n")
+        load(kernel, m, _V1_N, f"from {m} import n")
         raises(kernel, "func1()", "NameError")
         assert ev(kernel, "n") == 1
         run(kernel, f"import {m}")
@@ -392,8 +407,7 @@ def test_ipy_autoload3_normalimport_2(kernel, modname):
 def test_ipy_autoload_3_does_not_add_all(kernel, modname):
     m = modname
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{m}.py", _V1_N)
-        run(kernel, f"from {m} import n")
+        load(kernel, m, _V1_N, f"from {m} import n")
         assert ev(kernel, "n") == 1
         raises(kernel, "func1()", "NameError")
         # `from m import n` is not `from m import *`: new names stay in the module.
@@ -596,16 +610,14 @@ def _smoketest(kernel, m, use_aimport):
     v1_state()
 
     # A broken save: nothing is reloaded, and the failure is told exactly once.
-    kernel.write(f"{m}.py", "this is not python\n")
-    first = run(kernel, "pass")
+    first = edit(kernel, m, "this is not python\n")
     assert m in first.stderr, "a failed reload must be reported"
     second = run(kernel, "pass")
     assert m not in second.stderr, "...but only once"
     v1_state()
 
     # A good save: old references and old instances follow the new code.
-    kernel.write(f"{m}.py", _SMOKE_V2)
-    run(kernel, "pass")
+    edit(kernel, m, _SMOKE_V2)
 
     def v2_state():
         assert ev(kernel, f"{m}.base") == 10
@@ -631,8 +643,7 @@ def _smoketest(kernel, m, use_aimport):
         run(kernel, "%aimport -no_such_module_xq7")  # excluding an unknown name is fine
     else:
         run(kernel, "%autoreload 0")
-    kernel.write(f"{m}.py", "base = -99\n")
-    run(kernel, "pass")
+    edit(kernel, m, "base = -99\n")
     run(kernel, "pass")
     v2_state()
 
@@ -658,8 +669,7 @@ def test_ipy_smoketest_autoreload(fresh_kernel, modname):
 # IPython: test_zzz_autoreload.py::test_autoreload_with_user_defined_In_variable
 def test_ipy_autoreload_with_user_defined_In_variable(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "def greet():\n    return 'Hello'\n")
-    run(kernel, f"import {m}")
+    load(kernel, m, "def greet():\n    return 'Hello'\n")
     run(kernel, f"res = {m}.greet()")
     assert ev(kernel, "res") == "Hello"
     run(kernel, "In = 'some_value'")
@@ -685,8 +695,7 @@ _FOO_BAR_V2 = """
 # (also the behaviour unit-tested by test_import_from_tracker_conflict_resolution)
 def test_ipy_import_from_tracker_integration(kernel, modname):
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{modname}.py", _FOO_BAR_V1)
-        run(kernel, f"from {modname} import foo as bar")
+        load(kernel, modname, _FOO_BAR_V1, f"from {modname} import foo as bar")
         assert ev(kernel, "bar") == "original_foo"
         run(kernel, f"from {modname} import bar")  # the later import wins
         assert ev(kernel, "bar") == "original_bar"
@@ -699,12 +708,10 @@ def test_ipy_import_from_tracker_integration(kernel, modname):
 # (a unit test of ImportFromTracker; here: its observable consequence)
 def test_ipy_import_from_tracker_reverse_conflict(kernel, modname):
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{modname}.py", _FOO_BAR_V1)
-        run(kernel, f"from {modname} import bar")
+        load(kernel, modname, _FOO_BAR_V1, f"from {modname} import bar")
         run(kernel, f"from {modname} import foo as bar")  # the later import wins
         assert ev(kernel, "bar") == "original_foo"
-        kernel.write(f"{modname}.py", _FOO_BAR_V2)
-        run(kernel, "pass")
+        edit(kernel, modname, _FOO_BAR_V2)
         assert ev(kernel, "bar") == "modified_foo"
 
 
@@ -714,8 +721,7 @@ def test_ipy_import_from_tracker_reverse_conflict(kernel, modname):
 def test_ipy_import_from_tracker_invalid_import(kernel, modname):
     m = modname
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{m}.py", "foo = 'foo v1'\n")
-        run(kernel, f"from {m} import foo as bar")
+        load(kernel, m, "foo = 'foo v1'\n", f"from {m} import foo as bar")
         kernel.write(f"{m}.py", "foo = 'foo v2'\nfoo2 = 'foo2 v2'\n")
         assert ev(kernel, "bar") == "foo v2"
         run(kernel, f"from {m} import foo2 as bar")
@@ -728,12 +734,10 @@ def test_ipy_import_from_tracker_invalid_import(kernel, modname):
 # (also the behaviour unit-tested by test_import_from_tracker_multiple_resolved_names)
 def test_ipy_autoreload3_double_import(kernel, modname):
     with autoreload_mode(kernel, "3"):
-        kernel.write(f"{modname}.py", _FOO_BAR_V1)
-        run(kernel, f"from {modname} import foo as bar")
+        load(kernel, modname, _FOO_BAR_V1, f"from {modname} import foo as bar")
         run(kernel, f"from {modname} import foo")
         assert ev(kernel, "(bar, foo)") == ("original_foo", "original_foo")
-        kernel.write(f"{modname}.py", _FOO_BAR_V2)
-        run(kernel, "pass")
+        edit(kernel, modname, _FOO_BAR_V2)
         assert ev(kernel, "(bar, foo)") == ("modified_foo", "modified_foo")
 
 
@@ -751,16 +755,8 @@ def test_ipy_autoreload3_double_import(kernel, modname):
 def test_ipy_autoreload_no_changes(kernel, modname):
     m = modname
     line, runs = tally(kernel, m)
-    src = f"""
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-
-        {line}
-        x = 1212121
-    """
-    kernel.write(f"{m}.py", src)
-    run(kernel, f"import {m}; before = {m}.factorial")
+    src = module(COUNTING_FACTORIAL, line, "x = 1212121")
+    load(kernel, m, src, f"import {m}; before = {m}.factorial")
     assert ev(kernel, f"{m}.factorial(1)") == 1
     run(kernel, f"{m}.x = 5")  # state the user changed
     kernel.write(f"{m}.py", src)  # saved again, unchanged
@@ -773,18 +769,9 @@ def test_ipy_autoreload_no_changes(kernel, modname):
 def test_ipy_autoreload_static_assign_change_outside_function(kernel, modname):
     m = modname
     line, runs = tally(kernel, m)
-    src = f"""
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-
-        {line}
-    """
-    kernel.write(f"{m}.py", src)
-    run(kernel, f"import {m}")
+    load(kernel, m, module(COUNTING_FACTORIAL, line))
     assert ev(kernel, f"{m}.factorial(1)") == 1
-    kernel.write(f"{m}.py", textwrap.dedent(src) + "\nx = 1212121\n")
-    run(kernel, "pass")
+    edit(kernel, m, module(COUNTING_FACTORIAL, line, "x = 1212121"))
     assert ev(kernel, f"{m}.x") == 1212121  # the new statement ran...
     assert ev(kernel, runs) == 1  # ...the unchanged one did not
     assert ev(kernel, f"{m}.factorial(2)") == 2  # and the unchanged def kept its state
@@ -794,17 +781,13 @@ def test_ipy_autoreload_static_assign_change_outside_function(kernel, modname):
 def test_ipy_autoreload_changes_inside_function(kernel, modname):
     m = modname
     line, runs = tally(kernel, m)
-    kernel.write(f"{m}.py", f"""
+    src = f"""
         def factorial(n):
             return n
         {line}
-    """)
-    run(kernel, f"import {m}; old = {m}.factorial")
-    kernel.write(f"{m}.py", f"""
-        def factorial(n):
-            return n * 10
-        {line}
-    """)
+    """
+    load(kernel, m, src, f"import {m}; old = {m}.factorial")
+    kernel.write(f"{m}.py", src.replace("return n", "return n * 10"))
     assert ev(kernel, f"(old(2), {m}.factorial(2))") == (20, 20)
     assert ev(kernel, runs) == 1
 
@@ -816,21 +799,15 @@ def test_ipy_autoreload_changes_inside_and_outside_function(kernel, modname):
     # the changed function only; untouched state keeps its value.
     m = modname
     line, runs = tally(kernel, m)
-    kernel.write(f"{m}.py", f"""
+    src = f"""
         def factorial(n):
             return n
         {line}
         label = 'one'
         cache = []
-    """)
-    run(kernel, f"import {m}; old = {m}.factorial; {m}.cache.append('kept')")
-    kernel.write(f"{m}.py", f"""
-        def factorial(n):
-            return n * 10
-        {line}
-        label = 'two'
-        cache = []
-    """)
+    """
+    load(kernel, m, src, f"import {m}; old = {m}.factorial; {m}.cache.append('kept')")
+    kernel.write(f"{m}.py", src.replace("return n", "return n * 10").replace("'one'", "'two'"))
     assert ev(kernel, f"(old(2), {m}.factorial(2))") == (20, 20)
     assert ev(kernel, f"{m}.label") == "two"
     assert ev(kernel, f"{m}.cache") == ["kept"]
@@ -840,29 +817,23 @@ def test_ipy_autoreload_changes_inside_and_outside_function(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_changes_inner_function
 def test_ipy_autoreload_changes_inner_function(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    src = """
         def factorial(n):
             def inner():
                 k = 3
                 return k
             return inner
-    """)
-    run(kernel, f"import {m}; old = {m}.factorial")
+    """
+    load(kernel, m, src, f"import {m}; old = {m}.factorial")
     assert ev(kernel, "old(1)()") == 3
-    kernel.write(f"{m}.py", """
-        def factorial(n):
-            def inner():
-                k = 4
-                return k
-            return inner
-    """)
+    kernel.write(f"{m}.py", src.replace("k = 3", "k = 4"))
     assert ev(kernel, f"(old(1)(), {m}.factorial(1)())") == (4, 4)
 
 
 # IPython: test_deduperreload.py::test_autoreload_changes_multiple_function
 def test_ipy_autoreload_changes_multiple_function(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    src = """
         def factorial(n):
             def inner():
                 return 3
@@ -870,17 +841,9 @@ def test_ipy_autoreload_changes_multiple_function(kernel, modname):
 
         def bar():
             return 1
-    """)
-    run(kernel, f"from {m} import factorial, bar")
-    kernel.write(f"{m}.py", """
-        def factorial(n):
-            def inner():
-                return 4
-            return inner
-
-        def bar():
-            return 2
-    """)
+    """
+    load(kernel, m, src, f"from {m} import factorial, bar")
+    kernel.write(f"{m}.py", src.replace("return 3", "return 4").replace("return 1", "return 2"))
     assert ev(kernel, "(factorial(0)(), bar())") == (4, 2)
 
 
@@ -897,8 +860,7 @@ def test_ipy_autoreload_change_one_function_of_multiple(kernel, modname):
             seen.append(1)
             return len(seen)
     """
-    kernel.write(f"{m}.py", src.replace("K", "3"))
-    run(kernel, f"from {m} import factorial, bar")
+    load(kernel, m, src.replace("K", "3"), f"from {m} import factorial, bar")
     assert ev(kernel, "(bar(), bar())") == (1, 2)
     kernel.write(f"{m}.py", src.replace("K", "4"))
     assert ev(kernel, "factorial(0)()") == 4
@@ -906,77 +868,41 @@ def test_ipy_autoreload_change_one_function_of_multiple(kernel, modname):
 
 
 def _moves(kernel, m, v1, v2):
-    """Shared body of the three "only moved" tests: nothing is redefined or re-run."""
+    """Shared body of the three "only moved" tests: nothing is redefined or re-run.
+
+    v1, v2: the module's top-level statements before and after the edit, the
+    same ones in another order ("TALLY" stands for the tally line).
+    """
     line, runs = tally(kernel, m)
-    kernel.write(f"{m}.py", v1.replace("TALLY", line))
-    run(kernel, f"import {m}")
+    load(kernel, m, module(*v1).replace("TALLY", line))
     assert ev(kernel, f"{m}.factorial(0)") == 1
-    kernel.write(f"{m}.py", v2.replace("TALLY", line))
-    run(kernel, "pass")
+    edit(kernel, m, module(*v2).replace("TALLY", line))
     assert ev(kernel, f"{m}.factorial(0)") == 2  # same def, same (stateful) default
     assert ev(kernel, runs) == 1
-    return runs
 
 
 # IPython: test_deduperreload.py::test_autoreload_handling_moves
 def test_ipy_autoreload_handling_moves(kernel, modname):
-    _moves(kernel, modname, """
-        TALLY
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-        x = 1
-    """, """
-        TALLY
-        x = 1
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-    """)
+    _moves(kernel, modname,
+           ["TALLY", COUNTING_FACTORIAL, "x = 1"],
+           ["TALLY", "x = 1", COUNTING_FACTORIAL])
     assert ev(kernel, f"{modname}.x") == 1
 
 
 # IPython: test_deduperreload.py::test_autoreload_handling_function_moves_success
 def test_ipy_autoreload_handling_function_moves_success(kernel, modname):
-    _moves(kernel, modname, """
-        TALLY
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-        x = 1
-        def foo():
-            return 23
-        x = 2
-    """, """
-        TALLY
-        x = 1
-        x = 2
-        def foo():
-            return 23
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-    """)
+    foo = "def foo():\n    return 23"
+    _moves(kernel, modname,
+           ["TALLY", COUNTING_FACTORIAL, "x = 1", foo, "x = 2"],
+           ["TALLY", "x = 1", "x = 2", foo, COUNTING_FACTORIAL])
     assert ev(kernel, f"({modname}.x, {modname}.foo())") == (2, 23)
 
 
 # IPython: test_deduperreload.py::test_autoreload_handling_function_moves_only
 def test_ipy_autoreload_handling_function_moves_only(kernel, modname):
-    _moves(kernel, modname, """
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-        TALLY
-        x = 1
-        x = 2
-    """, """
-        TALLY
-        x = 1
-        x = 2
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-    """)
+    _moves(kernel, modname,
+           [COUNTING_FACTORIAL, "TALLY", "x = 1", "x = 2"],
+           ["TALLY", "x = 1", "x = 2", COUNTING_FACTORIAL])
     assert ev(kernel, f"{modname}.x") == 2
 
 
@@ -984,17 +910,10 @@ def test_ipy_autoreload_handling_function_moves_only(kernel, modname):
 def test_ipy_autoreload_handles_new_imports(kernel, modname):
     m = modname
     line, runs = tally(kernel, m)
-    src = f"""
-        def factorial(n, seen=[]):
-            seen.append(n)
-            return len(seen)
-        x = 1
-        {line}
-    """
-    kernel.write(f"{m}.py", src)
-    run(kernel, f"import {m}")
+    src = module(COUNTING_FACTORIAL, "x = 1", line)
+    load(kernel, m, src)
     assert ev(kernel, f"{m}.factorial(0)") == 1
-    kernel.write(f"{m}.py", "import ast\n" + textwrap.dedent(src))
+    kernel.write(f"{m}.py", module("import ast", src))
     assert ev(kernel, f"type({m}.ast.parse('1')).__name__") == "Module"
     assert ev(kernel, f"({m}.factorial(0), {m}.x)") == (2, 1)
     assert ev(kernel, runs) == 1
@@ -1010,50 +929,44 @@ def test_ipy_autoreload_async_function(kernel, modname):
             await asyncio.sleep(0)
             return DELAY
     """
-    kernel.write(f"{m}.py", src.replace("DELAY", "1"))
-    run(kernel, f"import {m}; old_nap = {m}.nap")
+    load(kernel, m, src.replace("DELAY", "1"), f"import {m}; old_nap = {m}.nap")
     assert ev(kernel, "await old_nap()") == 1
     kernel.write(f"{m}.py", src.replace("DELAY", "10"))
     assert ev(kernel, f"(await old_nap(), await {m}.nap())") == (10, 10)
 
 
-_ASYNC_SRC = """
-    import asyncio
+def _add_function(kernel, m, body):
+    """Shared body of the two "add a function" tests: a def with `body` is added
+    beside a coroutine function whose mutable default counts its calls."""
+    coroutine = """
+        import asyncio
 
-    async def nap(seen=[]):
-        seen.append(1)
-        await asyncio.sleep(0)
-        return len(seen)
-"""
-
-
-# IPython: test_deduperreload.py::test_autoreload_add_function
-def test_ipy_autoreload_add_function(kernel, modname):
-    m = modname
-    kernel.write(f"{m}.py", _ASYNC_SRC)
-    run(kernel, f"import {m}")
+        async def nap(seen=[]):
+            seen.append(1)
+            await asyncio.sleep(0)
+            return len(seen)
+    """
+    load(kernel, m, coroutine)
     assert ev(kernel, f"await {m}.nap()") == 1
-    kernel.write(f"{m}.py", textwrap.dedent(_ASYNC_SRC) + "\ndef add(x, y):\n    pass\n")
+    kernel.write(f"{m}.py", module(coroutine, f"def add(x, y):\n    {body}"))
     assert ev(kernel, f"{m}.add(1, 2)") is None
     assert ev(kernel, f"await {m}.nap()") == 2  # the untouched coroutine function kept its state
 
 
+# IPython: test_deduperreload.py::test_autoreload_add_function
+def test_ipy_autoreload_add_function(kernel, modname):
+    _add_function(kernel, modname, "pass")
+
+
 # IPython: test_deduperreload.py::test_autoreload_add_function_ellipsis
 def test_ipy_autoreload_add_function_ellipsis(kernel, modname):
-    m = modname
-    kernel.write(f"{m}.py", _ASYNC_SRC)
-    run(kernel, f"import {m}")
-    assert ev(kernel, f"await {m}.nap()") == 1
-    kernel.write(f"{m}.py", textwrap.dedent(_ASYNC_SRC) + "\ndef add(x, y):\n    ...\n")
-    assert ev(kernel, f"{m}.add(1, 2)") is None
-    assert ev(kernel, f"await {m}.nap()") == 2
+    _add_function(kernel, modname, "...")
 
 
 # IPython: test_deduperreload.py::test_patching
 def test_ipy_patching(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "def foo():\n    return 1\n")
-    run(kernel, f"from {m} import foo")
+    load(kernel, m, "def foo():\n    return 1\n", f"from {m} import foo")
     assert ev(kernel, "foo()") == 1
     kernel.write(f"{m}.py", "def foo():\n    return 2\n")
     assert ev(kernel, "foo()") == 2
@@ -1062,8 +975,7 @@ def test_ipy_patching(kernel, modname):
 # IPython: test_deduperreload.py::test_patching_parameters
 def test_ipy_patching_parameters(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "def foo(n, s):\n    return n + s\n")
-    run(kernel, f"from {m} import foo")
+    load(kernel, m, "def foo(n, s):\n    return n + s\n", f"from {m} import foo")
     assert ev(kernel, "foo(2, 3)") == 5
     kernel.write(f"{m}.py", "def foo(n):\n    return n\n")
     assert ev(kernel, "foo(2)") == 2  # the old reference takes the new signature
@@ -1073,8 +985,7 @@ def test_ipy_patching_parameters(kernel, modname):
 # IPython: test_deduperreload.py::test_add_function
 def test_ipy_add_function(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "def foo2(n):\n    return n\n")
-    run(kernel, f"import {m}")
+    load(kernel, m, "def foo2(n):\n    return n\n")
     kernel.write(f"{m}.py", "def foo2(n):\n    return n\n\ndef foo(n):\n    return 55\n")
     assert ev(kernel, f"({m}.foo(2), {m}.foo2(2))") == (55, 2)
 
@@ -1082,8 +993,7 @@ def test_ipy_add_function(kernel, modname):
 # IPython: test_deduperreload.py::test_two_operations
 def test_ipy_two_operations(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "def foo(n):\n    return 1\n")
-    run(kernel, f"import {m}; old = {m}.foo")
+    load(kernel, m, "def foo(n):\n    return 1\n", f"import {m}; old = {m}.foo")
     assert ev(kernel, "old(2)") == 1
     kernel.write(f"{m}.py", "def foo(n):\n    return 55\n")
     assert ev(kernel, "old(2)") == 55
@@ -1104,8 +1014,7 @@ def test_ipy_two_operations(kernel, modname):
 # IPython: test_deduperreload.py::test_using_outside_param
 def test_ipy_using_outside_param(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 1\n\ndef foo(n):\n    return 1\n")
-    run(kernel, f"from {m} import foo")
+    load(kernel, m, "x = 1\n\ndef foo(n):\n    return 1\n", f"from {m} import foo")
     assert ev(kernel, "foo(2)") == 1
     kernel.write(f"{m}.py", "x = 1\n\ndef foo(n):\n    return 55 + x\n")
     assert ev(kernel, "foo(2)") == 56
@@ -1114,8 +1023,7 @@ def test_ipy_using_outside_param(kernel, modname):
 # IPython: test_deduperreload.py::test_importing_func
 def test_ipy_importing_func(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "from os import path\n\ndef foo(n):\n    pass\n")
-    run(kernel, f"from {m} import foo")
+    load(kernel, m, "from os import path\n\ndef foo(n):\n    pass\n", f"from {m} import foo")
     kernel.write(f"{m}.py", "from os import path\n\ndef foo():\n    return path.basename('/a/b')\n")
     assert ev(kernel, "foo()") == "b"
 
@@ -1138,16 +1046,14 @@ def test_ipy_deduperreloader_basic(fresh_kernel, modname, autoreload_when):
     run(kernel, "%autoreload off")
     if autoreload_when == "before_import":
         run(kernel, "%autoreload 2")
-    kernel.write(f"{m}.py", _BASIC_V1)
-    run(kernel, f"import {m}")
+    load(kernel, m, _BASIC_V1)
     if autoreload_when == "after_import":
         run(kernel, "%autoreload 2")
     run(kernel, "pass")
     if autoreload_when == "after_first_pass":
         run(kernel, "%autoreload 2")
     run(kernel, "pass")
-    kernel.write(f"{m}.py", _BASIC_V1.replace("y + 3", "y + 5"))
-    run(kernel, "pass")
+    edit(kernel, m, _BASIC_V1.replace("y + 3", "y + 5"))
     assert ev(kernel, f"'{m}' in dir()") is True
     assert ev(kernel, f"{m}.foo(0)") == 5
 
@@ -1164,8 +1070,7 @@ def test_ipy_super(kernel, modname):
             def bumped(self):
                 return super().value() + STEP
     """
-    kernel.write(f"{m}.py", src.replace("STEP", "1"))
-    run(kernel, f"from {m} import Child; child = Child()")
+    load(kernel, m, src.replace("STEP", "1"), f"from {m} import Child; child = Child()")
     assert ev(kernel, "child.bumped()") == 2
     kernel.write(f"{m}.py", src.replace("STEP", "2"))
     assert ev(kernel, "child.bumped()") == 3  # zero-argument super() still works
@@ -1174,18 +1079,15 @@ def test_ipy_super(kernel, modname):
 # IPython: test_deduperreload.py::test_deduperreloader_need_to_default_back
 def test_ipy_deduperreloader_need_to_default_back(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _BASIC_V1)
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _BASIC_V1.replace("x = 9", "x = 200").replace("y + 3", "y + 5"))
-    run(kernel, "pass")
+    load(kernel, m, _BASIC_V1)
+    edit(kernel, m, _BASIC_V1.replace("x = 9", "x = 200").replace("y + 3", "y + 5"))
     assert ev(kernel, f"({m}.foo(0), {m}.x)") == (5, 200)
 
 
 # IPython: test_deduperreload.py::test_deduperreloader_failure
 def test_ipy_deduperreloader_failure(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _BASIC_V1)
-    run(kernel, f"import {m}")
+    load(kernel, m, _BASIC_V1)
     kernel.write(f"{m}.py", "broken broken broken\n")
     run(kernel, "pass")  # the cell itself still runs
     assert ev(kernel, f"'{m}' in dir()") is True
@@ -1195,16 +1097,14 @@ def test_ipy_deduperreloader_failure(kernel, modname):
 # IPython: test_deduperreload.py::test_deduperreloader_imported_mod
 def test_ipy_deduperreloader_imported_mod(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "from os import environ\n\ndef foo(n):\n    pass\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", """
+    load(kernel, m, "from os import environ\n\ndef foo(n):\n    pass\n")
+    edit(kernel, m, """
         from os import environ
 
         def foo():
             environ.get('PATH')
             return 1
     """)
-    run(kernel, "pass")
     assert ev(kernel, f"{m}.foo()") == 1
 
 
@@ -1215,13 +1115,12 @@ def test_ipy_deduperreloader_imported_mod(kernel, modname):
 def test_ipy_autoreload_method(kernel, modname):
     m = modname
     line, runs = tally(kernel, m)
-    kernel.write(f"{m}.py", f"""
+    load(kernel, m, f"""
         {line}
         class C:
             def foo():
                 pass
-    """)
-    run(kernel, f"import {m}; C_before = {m}.C")
+    """, f"import {m}; C_before = {m}.C")
     kernel.write(f"{m}.py", f"""
         {line}
         class C:
@@ -1247,11 +1146,9 @@ def test_ipy_autoreload_no_changes_class(kernel, modname):
             seen.append(1)
             return len(seen)
     """
-    kernel.write(f"{m}.py", src)
-    run(kernel, f"import {m}; D_before = {m}.D")
+    load(kernel, m, src, f"import {m}; D_before = {m}.D")
     assert ev(kernel, f"{m}.foo()") == 1
-    kernel.write(f"{m}.py", src)
-    run(kernel, "pass")
+    edit(kernel, m, src)
     assert ev(kernel, f"(D_before is {m}.D, {m}.foo())") == (True, 2)
     assert ev(kernel, runs) == 1
 
@@ -1259,7 +1156,7 @@ def test_ipy_autoreload_no_changes_class(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_add_function_class
 def test_ipy_autoreload_add_function_class(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         class C:
             def foo():
                 pass
@@ -1268,7 +1165,6 @@ def test_ipy_autoreload_add_function_class(kernel, modname):
             seen.append(1)
             return len(seen)
     """)
-    run(kernel, f"import {m}")
     assert ev(kernel, f"{m}.foo()") == 1
     kernel.write(f"{m}.py", """
         class C:
@@ -1289,15 +1185,14 @@ def test_ipy_autoreload_add_function_class(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_remove_method
 def test_ipy_autoreload_remove_method(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         class C:
             def foo(self):
                 pass
 
         def foo():
             return 'module foo'
-    """)
-    run(kernel, f"import {m}; c = {m}.C()")
+    """, f"import {m}; c = {m}.C()")
     kernel.write(f"{m}.py", """
         class C:
             pass
@@ -1312,7 +1207,7 @@ def test_ipy_autoreload_remove_method(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_remove_class
 def test_ipy_autoreload_remove_class(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         class C:
             def foo():
                 pass
@@ -1320,25 +1215,8 @@ def test_ipy_autoreload_remove_class(kernel, modname):
         def foo():
             return 'module foo'
     """)
-    run(kernel, f"import {m}")
     kernel.write(f"{m}.py", "def foo():\n    return 'module foo'\n")
     assert ev(kernel, f"(hasattr({m}, 'C'), {m}.foo())") == (False, "module foo")
-
-
-# IPython: test_deduperreload.py::test_autoreload_add_class_in_class
-def test_ipy_autoreload_add_class_in_class(kernel, modname):
-    m = modname
-    kernel.write(f"{m}.py", "class C:\n    pass\n\ndef foo():\n    pass\n")
-    run(kernel, f"import {m}; c = {m}.C()")
-    kernel.write(f"{m}.py", """
-        class C:
-            class D:
-                pass
-
-        def foo():
-            pass
-    """)
-    assert ev(kernel, f"({m}.C.D.__name__, c.D is {m}.C.D)") == ("D", True)
 
 
 _NESTED_V1 = """
@@ -1350,117 +1228,89 @@ _NESTED_V1 = """
         pass
 """
 
+_NESTED_V2 = """
+    class C:
+        C_BODY
+        class D:
+            D_BODY
+            def foo():
+                return 1
+
+    def foo():
+        pass
+"""
+
+
+def _nested_v2(c_body: str = "", d_body: str = "") -> str:
+    """The edit of the nested tests below: D gains foo(), beside what else C and D hold."""
+    return _NESTED_V2.replace("C_BODY", c_body).replace("D_BODY", d_body)
+
+
+# IPython: test_deduperreload.py::test_autoreload_add_class_in_class
+def test_ipy_autoreload_add_class_in_class(kernel, modname):
+    m = modname
+    load(kernel, m, "class C:\n    pass\n\ndef foo():\n    pass\n", f"import {m}; c = {m}.C()")
+    kernel.write(f"{m}.py", _NESTED_V1.replace("BODY", "pass"))
+    assert ev(kernel, f"({m}.C.D.__name__, c.D is {m}.C.D)") == ("D", True)
+
 
 # IPython: test_deduperreload.py::test_autoreload_add_method_in_class_in_class
 def test_ipy_autoreload_add_method_in_class_in_class(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED_V1.replace("BODY", "x = 1"))
-    run(kernel, f"import {m}; D_before = {m}.C.D")
-    kernel.write(f"{m}.py", """
-        class C:
-            class D:
-                x = 1
-                def foo():
-                    return 1
-
-        def foo():
-            pass
-    """)
+    load(kernel, m, _NESTED_V1.replace("BODY", "x = 1"), f"import {m}; D_before = {m}.C.D")
+    kernel.write(f"{m}.py", _nested_v2(d_body="x = 1"))
     assert ev(kernel, f"({m}.C.D.foo(), {m}.C.D.x, D_before.foo())") == (1, 1, 1)
 
 
 # IPython: test_deduperreload.py::test_autoreload_add_var_and_method_in_class_in_class
 def test_ipy_autoreload_add_var_and_method_in_class_in_class(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED_V1.replace("BODY", "pass"))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", """
-        class C:
-            class D:
-                x = 1
-                def foo():
-                    return 1
-
-        def foo():
-            pass
-    """)
+    load(kernel, m, _NESTED_V1.replace("BODY", "pass"))
+    kernel.write(f"{m}.py", _nested_v2(d_body="x = 1"))
     assert ev(kernel, f"({m}.C.D.x, {m}.C.D.foo())") == (1, 1)
 
 
 # IPython: test_deduperreload.py::test_autoreload_add_method_in_class_in_class_pass
 def test_ipy_autoreload_add_method_in_class_in_class_pass(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED_V1.replace("BODY", "pass"))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", """
-        class C:
-            class D:
-                def foo():
-                    return 1
-
-        def foo():
-            pass
-    """)
+    load(kernel, m, _NESTED_V1.replace("BODY", "pass"))
+    kernel.write(f"{m}.py", _nested_v2())
     assert ev(kernel, f"{m}.C.D.foo()") == 1
 
 
 # IPython: test_deduperreload.py::test_autoreload_add_method_in_class_in_class_more
 def test_ipy_autoreload_add_method_in_class_in_class_more(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED_V1.replace("BODY", "pass"))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", """
-        class C:
-            def bar():
-                return -1
-
-            class D:
-                def foo():
-                    return 1
-
-        def foo():
-            pass
-    """)
+    load(kernel, m, _NESTED_V1.replace("BODY", "pass"))
+    kernel.write(f"{m}.py", _nested_v2(c_body="def bar(): return -1"))
     assert ev(kernel, f"({m}.C.bar(), {m}.C.D.foo())") == (-1, 1)
 
 
 # IPython: test_deduperreload.py::test_autoreload_add_method_in_class_in_class_with_members
 def test_ipy_autoreload_add_method_in_class_in_class_with_members(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED_V1.replace("BODY", "pass"))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", """
-        class C:
-            def bar():
-                return -1
-
-            class D:
-                s = 2
-                def foo():
-                    return 1
-
-        def foo():
-            pass
-    """)
+    load(kernel, m, _NESTED_V1.replace("BODY", "pass"))
+    kernel.write(f"{m}.py", _nested_v2(c_body="def bar(): return -1", d_body="s = 2"))
     assert ev(kernel, f"({m}.C.bar(), {m}.C.D.s, {m}.C.D.foo())") == (-1, 2, 1)
 
 
 # -- reliability suite ---------------------------------------------------------------
 
 
+_CLASS_V1 = """
+    x = 9
+
+    class C:
+        def foo():
+            return 1
+"""
+
+
 # IPython: test_deduperreload.py::test_autoreload_class_basic
 def test_ipy_autoreload_class_basic(kernel, modname):
     m = modname
-    src = """
-        x = 9
-
-        class C:
-            def foo():
-                return 1
-    """
-    kernel.write(f"{m}.py", src)
-    run(kernel, f"import {m}; C_before = {m}.C")
-    kernel.write(f"{m}.py", src)  # touched, unchanged: nothing reloads
+    load(kernel, m, _CLASS_V1, f"import {m}; C_before = {m}.C")
+    kernel.write(f"{m}.py", _CLASS_V1)  # touched, unchanged: nothing reloads
     run(kernel, "pass")
     assert ev(kernel, f"'{m}' in dir()") is True
     assert ev(kernel, f"({m}.C.foo(), C_before is {m}.C)") == (1, True)
@@ -1469,7 +1319,7 @@ def test_ipy_autoreload_class_basic(kernel, modname):
 # IPython: test_deduperreload.py::test_remove_overridden_method
 def test_ipy_remove_overridden_method(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         class A:
             def foo(self):
                 return 1
@@ -1477,8 +1327,7 @@ def test_ipy_remove_overridden_method(kernel, modname):
         class B(A):
             def foo(self):
                 return 42
-    """)
-    run(kernel, f"from {m} import B; b = B()")
+    """, f"from {m} import B; b = B()")
     assert ev(kernel, "b.foo()") == 42
     kernel.write(f"{m}.py", """
         class A:
@@ -1494,10 +1343,8 @@ def test_ipy_remove_overridden_method(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_class_use_outside_func
 def test_ipy_autoreload_class_use_outside_func(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 9\n\nclass C:\n    def foo():\n        return 1\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", "x = 9\n\nclass C:\n    def foo():\n        return 1 + x\n")
-    run(kernel, "pass")
+    load(kernel, m, _CLASS_V1)
+    edit(kernel, m, _CLASS_V1.replace("return 1", "return 1 + x"))
     assert ev(kernel, f"{m}.C.foo()") == 10
 
 
@@ -1512,10 +1359,8 @@ _CLASS_MEMBER_V2 = """
 # IPython: test_deduperreload.py::test_autoreload_class_use_class_member
 def test_ipy_autoreload_class_use_class_member(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 9\n\nclass C:\n    def foo():\n        return 1\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _CLASS_MEMBER_V2)
-    run(kernel, "pass")
+    load(kernel, m, _CLASS_V1)
+    edit(kernel, m, _CLASS_MEMBER_V2)
     assert ev(kernel, f"{m}.C.foo()") == 10
     # Not asserted upstream; our rule: a fresh import has no module-level x.
     assert ev(kernel, f"hasattr({m}, 'x')") is False
@@ -1524,30 +1369,24 @@ def test_ipy_autoreload_class_use_class_member(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_class_pass
 def test_ipy_autoreload_class_pass(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 9\n\nclass C:\n    pass\n")
-    run(kernel, f"import {m}; c = {m}.C()")
-    kernel.write(f"{m}.py", _CLASS_MEMBER_V2)
-    run(kernel, "pass")
+    load(kernel, m, "x = 9\n\nclass C:\n    pass\n", f"import {m}; c = {m}.C()")
+    edit(kernel, m, _CLASS_MEMBER_V2)
     assert ev(kernel, f"({m}.C.foo(), c.x)") == (10, 9)
 
 
 # IPython: test_deduperreload.py::test_autoreload_class_ellipsis
 def test_ipy_autoreload_class_ellipsis(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 9\n\nclass C:\n    ...\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _CLASS_MEMBER_V2)
-    run(kernel, "pass")
+    load(kernel, m, "x = 9\n\nclass C:\n    ...\n")
+    edit(kernel, m, _CLASS_MEMBER_V2)
     assert ev(kernel, f"{m}.C.foo()") == 10
 
 
 # IPython: test_deduperreload.py::test_autoreload_class_default_autoreload
 def test_ipy_autoreload_class_default_autoreload(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _CLASS_MEMBER_V2)
-    run(kernel, f"import {m}; c = {m}.C()")
-    kernel.write(f"{m}.py", _CLASS_MEMBER_V2.replace("x = 9", "x = 20"))
-    run(kernel, "pass")
+    load(kernel, m, _CLASS_MEMBER_V2, f"import {m}; c = {m}.C()")
+    edit(kernel, m, _CLASS_MEMBER_V2.replace("x = 9", "x = 20"))
     assert ev(kernel, f"({m}.C.foo(), c.x)") == (21, 20)
 
 
@@ -1561,10 +1400,8 @@ def test_ipy_autoreload_class_nested(kernel, modname):
                 def foo():
                     BODY
     """
-    kernel.write(f"{m}.py", src.replace("BODY", "pass"))
-    run(kernel, f"import {m}; D_before = {m}.C.D")
-    kernel.write(f"{m}.py", src.replace("BODY", "return 10"))
-    run(kernel, "pass")
+    load(kernel, m, src.replace("BODY", "pass"), f"import {m}; D_before = {m}.C.D")
+    edit(kernel, m, src.replace("BODY", "return 10"))
     assert ev(kernel, f"({m}.C.D.foo(), D_before.foo())") == (10, 10)
 
 
@@ -1579,32 +1416,31 @@ _NESTED2 = """
 """
 
 
+def _nested2(c_result: str, d_body: str) -> str:
+    return _NESTED2.replace("C_RESULT", c_result).replace("D_BODY", d_body)
+
+
 # IPython: test_deduperreload.py::test_autoreload_class_nested2
 def test_ipy_autoreload_class_nested2(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "1").replace("D_BODY", "pass"))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "1").replace("D_BODY", "return 10"))
-    run(kernel, "pass")
+    load(kernel, m, _nested2("1", "pass"))
+    edit(kernel, m, _nested2("1", "return 10"))
     assert ev(kernel, f"({m}.C.D.foo(), {m}.C.c())") == (10, 1)
 
 
 # IPython: test_deduperreload.py::test_autoreload_class_nested3
 def test_ipy_autoreload_class_nested3(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "1").replace("D_BODY", "pass"))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "13").replace("D_BODY", "return 10"))
-    run(kernel, "pass")
+    load(kernel, m, _nested2("1", "pass"))
+    edit(kernel, m, _nested2("13", "return 10"))
     assert ev(kernel, f"({m}.C.D.foo(), {m}.C.c())") == (10, 13)
 
 
 # IPython: test_deduperreload.py::test_autoreload_new_class_added
 def test_ipy_autoreload_new_class_added(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "class C:\n    x = 9\n    def c():\n        return 1\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", """
+    load(kernel, m, "class C:\n    x = 9\n    def c():\n        return 1\n")
+    edit(kernel, m, """
         class C:
             x = 9
             def c():
@@ -1614,37 +1450,30 @@ def test_ipy_autoreload_new_class_added(kernel, modname):
             def c():
                 return 1
     """)
-    run(kernel, "pass")
     assert ev(kernel, f"({m}.C.c(), {m}.D.c())") == (13, 1)
 
 
 # IPython: test_deduperreload.py::test_autoreload_class_nested_default
 def test_ipy_autoreload_class_nested_default(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "class C:\n    pass\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "13").replace("D_BODY", "return 10"))
-    run(kernel, "pass")
+    load(kernel, m, "class C:\n    pass\n")
+    edit(kernel, m, _nested2("13", "return 10"))
     assert ev(kernel, f"({m}.C.D.foo(), {m}.C.c(), {m}.C.x)") == (10, 13, 9)
 
 
 # IPython: test_deduperreload.py::test_autoreload_class_nested_using_members
 def test_ipy_autoreload_class_nested_using_members(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "13").replace("D_BODY", "return 10"))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "13").replace("D_BODY", "return 10 + C.x"))
-    run(kernel, "pass")
+    load(kernel, m, _nested2("13", "return 10"))
+    edit(kernel, m, _nested2("13", "return 10 + C.x"))
     assert ev(kernel, f"({m}.C.D.foo(), {m}.C.c())") == (19, 13)
 
 
 # IPython: test_deduperreload.py::test_autoreload_class_nested_using_members_ellipsis
 def test_ipy_autoreload_class_nested_using_members_ellipsis(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "13").replace("D_BODY", "..."))
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", _NESTED2.replace("C_RESULT", "13").replace("D_BODY", "return 10 + C.x"))
-    run(kernel, "pass")
+    load(kernel, m, _nested2("13", "..."))
+    edit(kernel, m, _nested2("13", "return 10 + C.x"))
     assert ev(kernel, f"({m}.C.D.foo(), {m}.C.c())") == (19, 13)
 
 
@@ -1665,8 +1494,7 @@ _CLASSMETHODS = """
 # IPython: test_deduperreload.py::test_method_decorators_no_changes
 def test_ipy_method_decorators_no_changes(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _CLASSMETHODS.replace("BAR", "0"))
-    run(kernel, f"import {m}")
+    load(kernel, m, _CLASSMETHODS.replace("BAR", "0"))
     assert ev(kernel, f"{m}.foo()") == 42
     kernel.write(f"{m}.py", _CLASSMETHODS.replace("BAR", "0"))
     assert ev(kernel, f"{m}.foo()") == 42
@@ -1675,8 +1503,7 @@ def test_ipy_method_decorators_no_changes(kernel, modname):
 # IPython: test_deduperreload.py::test_method_decorators_no_changes1
 def test_ipy_method_decorators_no_changes1(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _CLASSMETHODS.replace("BAR", "0"))
-    run(kernel, f"from {m} import foo")
+    load(kernel, m, _CLASSMETHODS.replace("BAR", "0"), f"from {m} import foo")
     assert ev(kernel, "foo()") == 42
     kernel.write(f"{m}.py", _CLASSMETHODS.replace("BAR", "0"))
     assert ev(kernel, "foo()") == 42
@@ -1686,8 +1513,7 @@ def test_ipy_method_decorators_no_changes1(kernel, modname):
 def test_ipy_method_classmethod_one_change(kernel, modname):
     m = modname
     src = _CLASSMETHODS.replace("foo", "func")
-    kernel.write(f"{m}.py", src.replace("BAR", "0"))
-    run(kernel, f"import {m}")
+    load(kernel, m, src.replace("BAR", "0"))
     assert ev(kernel, f"{m}.func()") == 42
     kernel.write(f"{m}.py", src.replace("BAR", "1"))
     assert ev(kernel, f"{m}.func()") == 43
@@ -1708,8 +1534,7 @@ def test_ipy_method_staticmethod_one_change(kernel, modname):
 
         func = Foo.func
     """
-    kernel.write(f"{m}.py", src.replace("BAR", "0"))
-    run(kernel, f"from {m} import func")
+    load(kernel, m, src.replace("BAR", "0"), f"from {m} import func")
     assert ev(kernel, "func()") == 42
     kernel.write(f"{m}.py", src.replace("BAR", "1"))
     assert ev(kernel, "func()") == 43
@@ -1718,10 +1543,8 @@ def test_ipy_method_staticmethod_one_change(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_class_default_args
 def test_ipy_autoreload_class_default_args(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 42\n\nclass Foo:\n    def foo(self, y):\n        return y\n")
-    run(kernel, f"import {m}; early = {m}.Foo()")
-    kernel.write(f"{m}.py", "x = 42\n\nclass Foo:\n    def foo(self, y=x):\n        return y\n")
-    run(kernel, "pass")
+    load(kernel, m, "x = 42\n\nclass Foo:\n    def foo(self, y):\n        return y\n", f"import {m}; early = {m}.Foo()")
+    edit(kernel, m, "x = 42\n\nclass Foo:\n    def foo(self, y=x):\n        return y\n")
     run(kernel, f"late = {m}.Foo()")
     assert ev(kernel, "(late.foo(2), late.foo())") == (2, 42)
     assert ev(kernel, "early.foo()") == 42  # made before the edit, follows it
@@ -1730,10 +1553,8 @@ def test_ipy_autoreload_class_default_args(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_class_change_default_args
 def test_ipy_autoreload_class_change_default_args(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 42\n\nclass Foo:\n    def foo(y):\n        return y\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", "x = 44\n\nclass Foo:\n    def foo(y=x):\n        return y\n")
-    run(kernel, "pass")
+    load(kernel, m, "x = 42\n\nclass Foo:\n    def foo(y):\n        return y\n")
+    edit(kernel, m, "x = 44\n\nclass Foo:\n    def foo(y=x):\n        return y\n")
     assert ev(kernel, f"({m}.Foo.foo(), {m}.x)") == (44, 44)
 
 
@@ -1741,10 +1562,8 @@ def test_ipy_autoreload_class_change_default_args(kernel, modname):
 def test_ipy_autoreload_class_new_class(kernel, modname):
     m = modname
     src = "x = 42\n\nclass Foo:\n    def foo(y=x):\n        return y\n"
-    kernel.write(f"{m}.py", src)
-    run(kernel, f"import {m}; prev_foo = {m}.Foo.foo")
-    kernel.write(f"{m}.py", src + "\nclass C:\n    def foo():\n        return 200\n")
-    run(kernel, "pass")
+    load(kernel, m, src, f"import {m}; prev_foo = {m}.Foo.foo")
+    edit(kernel, m, src + "\nclass C:\n    def foo():\n        return 200\n")
     assert ev(kernel, f"prev_foo is {m}.Foo.foo") is True  # untouched: not redefined
     assert ev(kernel, f"({m}.Foo.foo(), {m}.C.foo())") == (42, 200)
 
@@ -1752,9 +1571,8 @@ def test_ipy_autoreload_class_new_class(kernel, modname):
 # IPython: test_deduperreload.py::test_autoreload_overloaded_vars
 def test_ipy_autoreload_overloaded_vars(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 42\n\nclass Foo:\n    pass\n")
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", """
+    load(kernel, m, "x = 42\n\nclass Foo:\n    pass\n")
+    edit(kernel, m, """
         x = 44
 
         class Foo:
@@ -1762,18 +1580,15 @@ def test_ipy_autoreload_overloaded_vars(kernel, modname):
                 x = 2
                 return x
     """)
-    run(kernel, "pass")
     assert ev(kernel, f"({m}.Foo.foo(), {m}.x)") == (2, 44)
 
 
 # IPython: test_deduperreload.py::test_autoreload_overloaded_vars2
 def test_ipy_autoreload_overloaded_vars2(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", "x = 42\n\ndef foo():\n    return x\n")
-    run(kernel, f"import {m}")
+    load(kernel, m, "x = 42\n\ndef foo():\n    return x\n")
     assert ev(kernel, f"{m}.foo()") == 42
-    kernel.write(f"{m}.py", "x = 44\n\ndef foo():\n    x = 2\n    return x\n")
-    run(kernel, "pass")
+    edit(kernel, m, "x = 44\n\ndef foo():\n    x = 2\n    return x\n")
     assert ev(kernel, f"({m}.foo(), {m}.x)") == (2, 44)
 
 
@@ -1784,22 +1599,20 @@ def test_ipy_autoreload_overloaded_vars2(kernel, modname):
 def test_ipy_modify_property(kernel, modname):
     m = modname
     src = "class Foo:\n    @property\n    def foo(self):\n        return VALUE\n"
-    kernel.write(f"{m}.py", src.replace("VALUE", "42"))
-    run(kernel, f"from {m} import Foo")
+    load(kernel, m, src.replace("VALUE", "42"), f"from {m} import Foo")
     run(kernel, "foo = Foo()")
     assert ev(kernel, "foo.foo") == 42
-    kernel.write(f"{m}.py", src.replace("VALUE", "43"))
-    run(kernel, "pass")
+    edit(kernel, m, src.replace("VALUE", "43"))
     assert ev(kernel, "foo.foo") == 43
 
 
 _INCREMENTED_CLASSMETHOD = """
     def incremented(f):
-        return lambda *args: f(*args) + STEP
+        return lambda *args: f(*args) + 1
 
     class Foo:
         @classmethod
-        DECO
+        @incremented
         def foo(cls):
             return 42
 
@@ -1807,34 +1620,31 @@ _INCREMENTED_CLASSMETHOD = """
 """
 
 
+def _edit_decorated_classmethod(kernel, m, old, new):
+    """Shared body of the two decorator-edit tests: `foo`, bound before the edit
+    (`old` -> `new` in _INCREMENTED_CLASSMETHOD), must follow it."""
+    load(kernel, m, _INCREMENTED_CLASSMETHOD, f"from {m} import foo")
+    assert ev(kernel, "foo()") == 43
+    kernel.write(f"{m}.py", _INCREMENTED_CLASSMETHOD.replace(old, new))
+    assert ev(kernel, "foo()") == 42
+
+
 # IPython: test_deduperreload.py::test_method_decorator
 def test_ipy_method_decorator(kernel, modname):
-    m = modname
-    src = _INCREMENTED_CLASSMETHOD.replace("STEP", "1")
-    kernel.write(f"{m}.py", src.replace("DECO", "@incremented"))
-    run(kernel, f"from {m} import foo")
-    assert ev(kernel, "foo()") == 43
-    # The decorator is taken off: `foo`, bound before the edit, must follow.
-    kernel.write(f"{m}.py", src.replace("DECO", ""))
-    assert ev(kernel, "foo()") == 42
+    # The decorator is taken off.
+    _edit_decorated_classmethod(kernel, modname, "@incremented", "")
 
 
 # IPython: test_deduperreload.py::test_method_modified_decorator
 def test_ipy_method_modified_decorator(kernel, modname):
-    m = modname
-    src = _INCREMENTED_CLASSMETHOD.replace("DECO", "@incremented")
-    kernel.write(f"{m}.py", src.replace("STEP", "1"))
-    run(kernel, f"from {m} import foo")
-    assert ev(kernel, "foo()") == 43
     # The decorator's own body changes: what it decorated follows.
-    kernel.write(f"{m}.py", src.replace("STEP", "0"))
-    assert ev(kernel, "foo()") == 42
+    _edit_decorated_classmethod(kernel, modname, "f(*args) + 1", "f(*args) + 0")
 
 
 # IPython: test_deduperreload.py::test_function_decorators
 def test_ipy_function_decorators(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         def incremented(f):
             return lambda *args: f(*args) + 1
 
@@ -1842,18 +1652,16 @@ def test_ipy_function_decorators(kernel, modname):
         def foo():
             return 42
     """)
-    run(kernel, f"import {m}")
     assert ev(kernel, f"{m}.foo()") == 43
-    kernel.write(f"{m}.py", """
+    edit(kernel, m, """
         def incremented(f):
             return lambda *args: f(*args) + 1
 
         def foo():
             return 42
     """)
-    run(kernel, "pass")
     assert ev(kernel, f"{m}.foo()") == 42
-    kernel.write(f"{m}.py", """
+    edit(kernel, m, """
         def incremented(v):
             def deco(f):
                 return lambda *args: f(*args) + v
@@ -1863,18 +1671,15 @@ def test_ipy_function_decorators(kernel, modname):
         def foo():
             return 43
     """)
-    run(kernel, "pass")
     assert ev(kernel, f"{m}.foo()") == 45
 
 
 # IPython: test_deduperreload.py::test_method_decorators_again
 def test_ipy_method_decorators_again(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", _CLASSMETHODS.replace("BAR", "0"))
-    run(kernel, f"import {m}")
+    load(kernel, m, _CLASSMETHODS.replace("BAR", "0"))
     assert ev(kernel, f"{m}.foo()") == 42
-    kernel.write(f"{m}.py", _CLASSMETHODS.replace("BAR", "1"))
-    run(kernel, "pass")
+    edit(kernel, m, _CLASSMETHODS.replace("BAR", "1"))
     assert ev(kernel, f"({m}.Foo.foo(), {m}.foo())") == (43, 43)
 
 
@@ -1893,8 +1698,7 @@ def test_ipy_function_decorator_from_other_module(kernel, modname):
             return wrapper
     """)
     src = f"from {deco} import incremented as deco\n\n@deco\ndef foo():\n    return VALUE\n"
-    kernel.write(f"{m}.py", src.replace("VALUE", "42"))
-    run(kernel, f"from {m} import foo")
+    load(kernel, m, src.replace("VALUE", "42"), f"from {m} import foo")
     assert ev(kernel, "foo()") == 43
     kernel.write(f"{m}.py", src.replace("VALUE", "43"))
     assert ev(kernel, "foo()") == 44
@@ -1903,7 +1707,7 @@ def test_ipy_function_decorator_from_other_module(kernel, modname):
 # IPython: test_deduperreload.py::test_decorators_with_freevars
 def test_ipy_decorators_with_freevars(kernel, modname):
     m = modname
-    kernel.write(f"{m}.py", """
+    load(kernel, m, """
         def decorate(func):
             free_x = 'x'
             free_y = 'y'
@@ -1914,11 +1718,10 @@ def test_ipy_decorators_with_freevars(kernel, modname):
         @decorate
         def f():
             return 'v1'
-    """)
-    run(kernel, f"import {m}; from {m} import f")
+    """, f"import {m}; from {m} import f")
     assert ev(kernel, "f()") == ("v1", "x", "y")
     # The wrapper's closure changes: other free variables, other values.
-    kernel.write(f"{m}.py", """
+    edit(kernel, m, """
         def decorate(func):
             free_ax = 'ax'
             free_by = 'by'
@@ -1930,7 +1733,6 @@ def test_ipy_decorators_with_freevars(kernel, modname):
         def f():
             return 'v2'
     """)
-    run(kernel, "pass")
     assert ev(kernel, f"({m}.f(), f())") == (("v2", "ax", "by"), ("v2", "ax", "by"))
 
 
@@ -1944,10 +1746,8 @@ def test_ipy_reload_enums_deduper(kernel, modname):
             A = 'A'
             B = 'B'
     """
-    kernel.write(f"{m}.py", src)
-    run(kernel, f"import {m}")
-    kernel.write(f"{m}.py", src.replace("B = 'B'", "B = 'B'\n            C = 'C'"))
-    run(kernel, "pass")
+    load(kernel, m, src)
+    edit(kernel, m, src.replace("B = 'B'", "B = 'B'\n            C = 'C'"))
     assert ev(kernel, f"{m}.MyEnum.C.value") == "C"
     assert ev(kernel, f"{m}.MyEnum.A.value") == "A"
 

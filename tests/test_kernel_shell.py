@@ -13,7 +13,7 @@ from queue import Empty
 
 import ipykernel
 import pytest
-from driver import KernelDriver
+from driver import KernelDriver, write_f_and_call, write_f_and_import
 
 REPLY_TIMEOUT = 30
 
@@ -113,10 +113,22 @@ def test_inspect_sees_edit_before_any_cell_runs(kernel, modname):
 
 
 # -- the check never raises into ipykernel ----------------------------------------------
+# Breaks the real engine from user code: every check now raises.
+BREAK_ENGINE = "get_ipython().kernel.reloader.check = lambda *a, **kw: 1/0"
+
+
+def _assert_complete_and_inspect_answer(k) -> None:
+    reply = k.complete("pri")
+    assert reply["status"] == "ok", reply
+    assert "print" in reply["matches"], reply["matches"]
+    reply = k.inspect("print")
+    assert reply["status"] == "ok", reply
+    assert reply["found"], reply
+
+
 def test_engine_failure_never_escapes(fresh_kernel):
     k = fresh_kernel
-    # Break the real engine from user code: every check now raises.
-    res = k.execute("get_ipython().kernel.reloader.check = lambda *a, **kw: 1/0")
+    res = k.execute(BREAK_ENGINE)
     assert res.ok, res.traceback
 
     res = k.execute("print('cell ran')")
@@ -130,13 +142,7 @@ def test_engine_failure_never_escapes(fresh_kernel):
     assert res.stdout == "next cell\n"
     assert res.stderr == "", f"the engine error was reported again: {res.stderr!r}"
 
-    reply = k.complete("pri")
-    assert reply["status"] == "ok", reply
-    assert "print" in reply["matches"], reply["matches"]
-
-    reply = k.inspect("print")
-    assert reply["status"] == "ok", reply
-    assert reply["found"], reply
+    _assert_complete_and_inspect_answer(k)
 
     res = k.execute("print('after complete and inspect')")
     assert res.ok, res.error
@@ -170,23 +176,15 @@ def test_engine_failure_that_cannot_be_reported_still_replies(fresh_kernel):
         pytest.fail("no execute_reply: the failure escaped the check into ipykernel")
     assert res.ok, res.error
     assert res.stdout == "cell ran\n"
-    reply = k.complete("pri")
-    assert reply["status"] == "ok", reply
-    reply = k.inspect("print")
-    assert reply["status"] == "ok", reply
+    _assert_complete_and_inspect_answer(k)
 
 
 def test_engine_failure_in_complete_first_still_replies(fresh_kernel):
     """The first failing check is a complete request: it replies, and so does inspect."""
     k = fresh_kernel
-    res = k.execute("get_ipython().kernel.reloader.check = lambda *a, **kw: 1/0")
+    res = k.execute(BREAK_ENGINE)
     assert res.ok, res.traceback
-    reply = k.complete("pri")
-    assert reply["status"] == "ok", reply
-    assert "print" in reply["matches"], reply["matches"]
-    reply = k.inspect("print")
-    assert reply["status"] == "ok", reply
-    assert reply["found"], reply
+    _assert_complete_and_inspect_answer(k)
     res = k.execute("print('still here')")
     assert res.ok, res.error
     assert res.stdout == "still here\n"
@@ -228,10 +226,8 @@ def test_subshells(fresh_kernel, modname):
         return
     assert "kernel subshells" in features, features
 
-    k.write(f"{modname}.py", "def f():\n    return 'v1'\n")
-    res = k.execute(f"import time, {modname}; print({modname}.f())")
-    assert res.ok, res.traceback
-    assert res.stdout == "v1\n"
+    write_f_and_import(k, modname, "v1")
+    assert k.execute("import time").ok
 
     created = _control_request(kc, "create_subshell_request")["content"]
     assert created["status"] == "ok", created
@@ -271,26 +267,19 @@ def test_subshells(fresh_kernel, modname):
 def test_disable_env_var_then_autoreload_magic_turns_it_on(tmp_path, modname):
     k = KernelDriver(tmp_path, env={"AUTORELOAD_KERNEL_DISABLE": "1"}).start()
     try:
-        k.write(f"{modname}.py", "def f():\n    return 1\n")
-        res = k.execute(f"import {modname}; print({modname}.f())")
-        assert res.ok, res.traceback
-        assert res.stdout == "1\n"
+        write_f_and_import(k, modname, 1)
         # A cell in between, so even an engine that only notes a module's file
         # at the first check after its import would have a baseline by now.
         assert k.execute("pass").ok
 
         # Sizes differ on purpose: a wrong reload must not hide behind a stale .pyc.
-        k.write(f"{modname}.py", "def f():\n    return 22\n")
-        res = k.execute(f"print({modname}.f())")
-        assert res.ok, res.traceback
+        res = write_f_and_call(k, modname, 22)
         assert res.stdout == "1\n", "AUTORELOAD_KERNEL_DISABLE=1 kernel reloaded the module"
 
         res = k.execute("%autoreload 2")
         assert res.ok, f"%autoreload 2 failed: {res.error}"
 
-        k.write(f"{modname}.py", "def f():\n    return 333\n")
-        res = k.execute(f"print({modname}.f())")
-        assert res.ok, res.traceback
+        res = write_f_and_call(k, modname, 333)
         assert res.stdout == "333\n", "edit not seen after %autoreload 2"
     finally:
         k.shutdown()
@@ -321,14 +310,9 @@ def test_mode_off_from_argv(tmp_path, monkeypatch, modname):
     k = KernelDriver(work, kernel_name=name, env={"JUPYTER_PATH": str(jupyter_path)}).start()
     try:
         assert k.value("get_ipython().kernel.mode") == "'off'"
-        k.write(f"{modname}.py", "def f():\n    return 1\n")
-        res = k.execute(f"import {modname}; print({modname}.f())")
-        assert res.ok, res.traceback
-        assert res.stdout == "1\n"
+        write_f_and_import(k, modname, 1)
         assert k.execute("pass").ok  # see test_disable_env_var_...
-        k.write(f"{modname}.py", "def f():\n    return 22\n")
-        res = k.execute(f"print({modname}.f())")
-        assert res.ok, res.traceback
+        res = write_f_and_call(k, modname, 22)
         assert res.stdout == "1\n", "mode=off kernel reloaded the module"
         # Not even completion brings it in.
         reply = k.complete(f"{modname}.f")
@@ -349,14 +333,9 @@ def test_verbose_from_config_file(tmp_path, modname):
     k = KernelDriver(work, env={"IPYTHONDIR": str(tmp_path / "ipython")}).start()
     try:
         assert k.value("get_ipython().kernel.verbose") == "True"
-        k.write(f"{modname}.py", "def f():\n    return 1\n")
-        res = k.execute(f"import {modname}; print({modname}.f())")
-        assert res.ok, res.traceback
-        assert res.stdout == "1\n"
+        write_f_and_import(k, modname, 1)
 
-        k.write(f"{modname}.py", "def f():\n    return 22\n")
-        res = k.execute(f"print({modname}.f())")
-        assert res.ok, res.traceback
+        res = write_f_and_call(k, modname, 22)
         assert res.stdout.splitlines()[-1:] == ["22"], res.stdout
         said = [line for line in (res.stdout + res.stderr).splitlines() if modname in line]
         assert len(said) == 1, f"expected one line naming {modname}, got {res.stdout + res.stderr!r}"
