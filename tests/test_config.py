@@ -2,6 +2,8 @@
 
 import textwrap
 
+import pytest
+
 
 def _module_in(kernel, folder, name, value):
     kernel.write(f"{folder}/{name}.py", f"VALUE = {value!r}\n\ndef value():\n    return VALUE\n")
@@ -16,25 +18,22 @@ def _setup_path(kernel, folder, name):
     return res.stdout.strip()
 
 
-def test_site_packages_module_is_not_reloaded(kernel, modname):
-    # A directory named site-packages is the system's, as in a real install.
-    folder = f"{modname}_env/lib/site-packages"
+@pytest.mark.parametrize(
+    "folder, after_edit, watched",
+    [
+        # A directory named site-packages is the system's, as in a real install.
+        pytest.param("env/lib/site-packages", "v1", False, id="site-packages-not-reloaded"),
+        # What `pip install -e` puts on sys.path: the project's own src/ folder.
+        pytest.param("proj/src", "v2", True, id="editable-src-tree-reloaded"),
+    ],
+)
+def test_whose_modules_are_reloaded(kernel, modname, folder, after_edit, watched):
+    folder = f"{modname}_{folder}"
     _module_in(kernel, folder, modname, "v1")
     assert _setup_path(kernel, folder, modname) == "v1"
     _module_in(kernel, folder, modname, "v2")
-    assert kernel.value(f"{modname}.value()") == "'v1'"
-    status = kernel.execute("%autoreload --status").stdout
-    assert modname not in status
-
-
-def test_editable_style_source_tree_is_reloaded(kernel, modname):
-    # What `pip install -e` puts on sys.path: the project's own src/ folder.
-    folder = f"{modname}_proj/src"
-    _module_in(kernel, folder, modname, "v1")
-    assert _setup_path(kernel, folder, modname) == "v1"
-    _module_in(kernel, folder, modname, "v2")
-    assert kernel.value(f"{modname}.value()") == "'v2'"
-    assert modname in kernel.execute("%autoreload --status").stdout
+    assert kernel.value(f"{modname}.value()") == repr(after_edit)
+    assert (modname in kernel.execute("%autoreload --status").stdout) is watched
 
 
 def test_include_trait_watches_a_site_packages_module(kernel, modname):
