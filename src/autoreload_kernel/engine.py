@@ -17,6 +17,7 @@ from .changes import ChangeFinder
 from .ordering import reload_order
 from .report import Reporter
 from .sources import SourceStore
+from .statements import ParsedModule
 from .userpaths import ModuleFilter
 
 MODES = {"0": "off", "1": "explicit", "2": "all", "3": "complete"}
@@ -110,15 +111,19 @@ class Reloader:
         for read in changed:
             base = self.store.baselines[read.name]
             try:
-                parsed[read.name] = (base.statements(), parse_new(base.statements(),
-                                                                  read.source, read.path))
+                old = base.statements()
+            except (SyntaxError, ValueError):
+                old = None  # a baseline we cannot diff: the whole module runs again
+            try:
+                new = parse_new(old or ParsedModule(b"", [], []), read.source, read.path)
+                parsed[read.name] = (old, new)
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
             # Dependencies by the old and the new source: `from b import NEW` may be new.
             package = getattr(read.module, "__package__", None)
             deps[read.name] = {
-                imp.module for version in parsed[read.name]
+                imp.module for version in parsed[read.name] if version is not None
                 for imp in imports_in(version.stmts, package)
             }
         order = reload_order([name for name in by_name if name in parsed], deps)
@@ -128,7 +133,8 @@ class Reloader:
             base = self.store.baselines[name]
             old, new = parsed[name]
             try:
-                applied = apply_source(read.module, read.path, old, new, full=self.full)
+                applied = apply_source(read.module, read.path, old, new,
+                                       full=self.full or old is None)
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
