@@ -271,6 +271,7 @@ def test_logos_found_without_the_wheel_data(tmp_path, monkeypatch):
     if not SHARE.is_dir():
         pytest.skip("not running from a source checkout")
     monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setattr(installer, "_installed_logo_dirs", lambda: [])
     found = installer._find_logos()
     assert set(found) == LOGOS
     assert all(p.parent == SHARE for p in found.values())

@@ -49,7 +49,8 @@ class ChangeFinder:
     def __init__(self, store: SourceStore, modfilter: ModuleFilter, use_inotify: bool = True):
         self.store = store
         self.filter = modfilter
-        self.watcher = open_watcher() if use_inotify else None
+        self.use_inotify = use_inotify
+        self.watcher = None  # opened with the first user module (ctypes costs start time)
         self.watched: dict[str, _Watched] = {}
         self.missing: set[str] = set()
         self._names_at: dict[str, list[str]] = {}
@@ -60,7 +61,9 @@ class ChangeFinder:
 
     @property
     def how(self) -> str:
-        return "inotify" if self.watcher is not None else "stat polling"
+        if self.watcher is not None or (self.use_inotify and not self.watched):
+            return "inotify"
+        return "stat polling"
 
     # -- the candidate list ---------------------------------------------------
     def refresh(self) -> None:
@@ -97,6 +100,9 @@ class ChangeFinder:
         self._forget(name)
         self.watched[name] = _Watched(mod, path, base.stamp, base.settled)
         self._names_at.setdefault(path, []).append(name)
+        if self.watcher is None and self.use_inotify:
+            self.watcher = open_watcher()
+            self.use_inotify = self.watcher is not None
         if self.watcher is None or os.path.islink(path) or not self.watcher.watch(
             os.path.dirname(path)
         ):

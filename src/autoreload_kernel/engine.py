@@ -120,12 +120,13 @@ class Reloader:
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
-            # Dependencies by the old and the new source: `from b import NEW` may be new.
-            package = getattr(read.module, "__package__", None)
-            deps[read.name] = {
-                imp.module for version in parsed[read.name] if version is not None
-                for imp in imports_in(version.stmts, package)
-            }
+            if len(changed) > 1:  # order matters only between several modules
+                # Dependencies by the old and the new source: `from b import NEW` may be new.
+                package = getattr(read.module, "__package__", None)
+                deps[read.name] = {
+                    imp.module for version in parsed[read.name] if version is not None
+                    for imp in imports_in(version.stmts, package)
+                }
         order = reload_order([name for name in by_name if name in parsed], deps)
         done = []
         for name in order:

@@ -103,7 +103,7 @@ def _logo_dirs() -> list[Path]:
     """
     rel = Path("share", "jupyter", "kernels", KERNEL_NAME)
     bases = [Path(sys.prefix), Path(site.getuserbase()), Path(__file__).resolve().parents[2]]
-    return [base / rel for base in bases]
+    return _installed_logo_dirs() + [base / rel for base in bases]
 
 
 def _installed_logo_dirs() -> list[Path]:
@@ -121,7 +121,7 @@ def _installed_logo_dirs() -> list[Path]:
 def _find_logos() -> dict[str, Path]:
     """Each logo from the first place that has it; missing ones are simply skipped."""
     found: dict[str, Path] = {}
-    for directory in _installed_logo_dirs() + _logo_dirs():
+    for directory in _logo_dirs():
         for logo in LOGOS:
             if logo not in found and (directory / logo).is_file():
                 found[logo] = directory / logo

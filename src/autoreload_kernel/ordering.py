@@ -19,7 +19,7 @@ def reload_order(names: list[str], deps: dict[str, set[str]]) -> list[str]:
         if name in done or name in active:
             return  # already placed, or a cycle: import order decides
         active.add(name)
-        for dep in sorted(deps.get(name, ()) & wanted, key=names.index):
+        for dep in sorted(deps.get(name, set()) & wanted, key=names.index):
             visit(dep)
         active.discard(name)
         done.add(name)

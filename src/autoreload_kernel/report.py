@@ -8,7 +8,6 @@ one line saying which objects were patched.  The status view reads from here.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ class Failure:
     path: str
     lineno: int | None
     error: str
-    digest: str
+    digest: int
     when: float
 
     def describe(self) -> str:
@@ -28,8 +27,9 @@ class Failure:
         return f"{where}: {self.error}"
 
 
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+def digest(data: bytes) -> int:
+    """Tells versions of a file apart within this kernel process."""
+    return hash(data)
 
 
 def _summary(names: list[str], limit: int = 8) -> str:
@@ -45,7 +45,7 @@ class Reporter:
         self.log = None  # a logging function, set by `%autoreload --log`
         self.failures: dict[str, Failure] = {}
         self.history: list[str] = []
-        self._shown: set[tuple[str, str]] = set()
+        self._shown: set[tuple] = set()
 
     # -- events -----------------------------------------------------------------
     def reloaded(self, module: str, patched, added, removed, updated, notes, rebound=()) -> None:

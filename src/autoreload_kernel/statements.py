@@ -222,7 +222,9 @@ class ParsedModule:
         except (SyntaxError, ValueError):
             return ParsedModule.parse(source, filename)  # reports the real line
         offset = span_start - 1
-        middle = [Stmt(n, offset, _text(lines, n, offset)) for n in tree.body]
+        if offset:
+            ast.increment_lineno(tree, offset)  # only the re-parsed lines: cheap
+        middle = [Stmt(n, 0, _text(lines, n, 0)) for n in tree.body]
         return ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after])
 
     @property
@@ -338,15 +340,18 @@ def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
         else:
             rebuilt.add(stmt.name)
 
-    old_names: set[str] = set()
+    # Names only a dropped statement bound are gone, unless another one binds them.
+    kept_nodes = {id(stmt.node) for stmt in new.stmts}
+    dropped: set[str] = set()
     for stmt in old.stmts:
-        old_names |= stmt.names.stores
-    new_names: set[str] = set()
-    for stmt in new.stmts:
-        new_names |= stmt.names.stores
+        if id(stmt.node) not in kept_nodes:
+            dropped |= stmt.names.stores
+    if dropped:
+        for stmt in new.stmts:
+            dropped -= stmt.names.stores
     return ModuleDiff(
         run=run,
-        removed=old_names - new_names,
+        removed=dropped,
         moved=moved,
         keep=keep,
         doc_changed=old.docstring != new.docstring,

@@ -26,9 +26,17 @@ def _norm(path: str) -> str:
     return os.path.normcase(os.path.realpath(path)).rstrip(os.sep) + os.sep
 
 
+def _plain(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path)).rstrip(os.sep) + os.sep
+
+
 def system_dirs() -> tuple[str, ...]:
-    """Directories whose modules are the system's, not the user's."""
-    dirs: set[str] = set()
+    """Directories whose modules are the system's, not the user's.
+
+    Each is listed as written and with symlinks resolved, so most modules are
+    placed without a ``realpath`` call.
+    """
+    found: list[str] = []
     schemes = [sysconfig.get_paths()]
     schemes.append(
         sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
@@ -36,15 +44,15 @@ def system_dirs() -> tuple[str, ...]:
     for paths in schemes:
         for key in ("stdlib", "platstdlib", "purelib", "platlib"):
             if paths.get(key):
-                dirs.add(_norm(paths[key]))
+                found.append(paths[key])
     try:
-        dirs.update(_norm(p) for p in site.getsitepackages())
+        found.extend(site.getsitepackages())
     except AttributeError:  # some embedded interpreters lack it
         pass
     user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
     if user_site:
-        dirs.add(_norm(user_site))
-    return tuple(sorted(dirs))
+        found.append(user_site)
+    return tuple(sorted({f(p) for p in found for f in (_plain, _norm)}))
 
 
 def _matches(name: str, patterns) -> bool:
@@ -66,6 +74,11 @@ class ModuleFilter:
         self._system = system_dirs()
         self._by_dir: dict[str, bool] = {}
 
+    def _installed(self, directory: str) -> bool:
+        return directory.startswith(self._system) or any(
+            marker in directory for marker in _INSTALLED_MARKERS
+        )
+
     def wants(self, name: str, path: str | None) -> bool:
         if _matches(name, _ALWAYS_EXCLUDED) or _matches(name, self.exclude):
             return False
@@ -76,9 +89,8 @@ class ModuleFilter:
         directory = os.path.dirname(path)
         known = self._by_dir.get(directory)
         if known is None:
-            norm = _norm(directory)
-            known = not norm.startswith(self._system) and not any(
-                marker in norm for marker in _INSTALLED_MARKERS
+            known = not self._installed(_plain(directory)) and not self._installed(
+                _norm(directory)
             )
             self._by_dir[directory] = known
         return known
