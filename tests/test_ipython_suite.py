@@ -209,7 +209,7 @@ def test_ipy_reload_class_attributes(kernel, modname):
 
 # IPython: test_zzz_autoreload.py::test_comparing_numpy_structures
 def test_ipy_comparing_numpy_structures(kernel, modname):
-    pytest.importorskip("numpy")  # as upstream (skipif_not_numpy); the kernel shares this venv
+    import numpy  # noqa: F401 - a test dependency; the kernel shares this environment
     m = modname
     load(kernel, m, """
         import numpy as np
