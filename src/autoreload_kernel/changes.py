@@ -24,7 +24,7 @@ from .sources import SourceStore, settled, stamp_of
 from .userpaths import ModuleFilter
 
 
-@dataclass
+@dataclass(slots=True)
 class Read:
     """A user module file we had to read: its bytes and whether they differ."""
 
@@ -35,7 +35,7 @@ class Read:
     differs: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Watched:
     module: ModuleType
     path: str

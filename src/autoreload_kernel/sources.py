@@ -31,7 +31,7 @@ def settled(st: os.stat_result, read_at_ns: int) -> bool:
     return read_at_ns - st.st_mtime_ns > RACY_NS
 
 
-@dataclass
+@dataclass(slots=True)
 class Baseline:
     """The source a module is running now, and the file stamp it was read at."""
 
