@@ -1384,52 +1384,26 @@ MAGICS = [
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scenario", params(DETECTION))
-def test_detection(kernel, modname, scenario):
+GROUPS = {
+    "detection": DETECTION, "functions": FUNCTIONS, "classes": CLASSES, "enums": ENUMS,
+    "names": NAMES, "state": STATE, "failures": FAILURES, "reporting": REPORTING,
+    "magics": MAGICS,
+}
+#: groups that change the kernel's mode get a kernel each; the rest share one
+OWN_KERNEL = {"magics"}
+
+
+@pytest.mark.parametrize(
+    "group, scenario",
+    [pytest.param(group, p.values[0], id=f"{group}-{p.id}")
+     for group, table in GROUPS.items() for p in params(table)],
+)
+def test_scenario(request, modname, group, scenario):
+    kernel = request.getfixturevalue("fresh_kernel" if group in OWN_KERNEL else "kernel")
     run_scenario(kernel, modname, scenario)
 
 
-@pytest.mark.parametrize("scenario", params(FUNCTIONS))
-def test_functions(kernel, modname, scenario):
-    run_scenario(kernel, modname, scenario)
-
-
-@pytest.mark.parametrize("scenario", params(CLASSES))
-def test_classes(kernel, modname, scenario):
-    run_scenario(kernel, modname, scenario)
-
-
-@pytest.mark.parametrize("scenario", params(ENUMS))
-def test_enums(kernel, modname, scenario):
-    run_scenario(kernel, modname, scenario)
-
-
-@pytest.mark.parametrize("scenario", params(NAMES))
-def test_names(kernel, modname, scenario):
-    run_scenario(kernel, modname, scenario)
-
-
-@pytest.mark.parametrize("scenario", params(STATE))
-def test_state(kernel, modname, scenario):
-    run_scenario(kernel, modname, scenario)
-
-
-@pytest.mark.parametrize("scenario", params(FAILURES))
-def test_failures(kernel, modname, scenario):
-    run_scenario(kernel, modname, scenario)
-
-
-@pytest.mark.parametrize("scenario", params(REPORTING))
-def test_reporting(kernel, modname, scenario):
-    run_scenario(kernel, modname, scenario)
-
-
-@pytest.mark.parametrize("scenario", params(MAGICS))
-def test_magics(fresh_kernel, modname, scenario):
-    run_scenario(fresh_kernel, modname, scenario)
-
-
-ALL = DETECTION + FUNCTIONS + CLASSES + ENUMS + NAMES + STATE + FAILURES + REPORTING + MAGICS
+ALL = [s for table in GROUPS.values() for s in table]
 
 
 def test_table_is_large_and_unique():
