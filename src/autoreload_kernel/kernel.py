@@ -60,9 +60,11 @@ class AutoreloadKernel(IPythonKernel):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        if _env_disabled():
+            self.mode = "off"
         self.reloader = Reloader(
             self.shell,
-            mode="off" if _env_disabled() else self.mode,
+            mode=self.mode,
             verbose=self.verbose,
             include=self.include,
             exclude=self.exclude,
