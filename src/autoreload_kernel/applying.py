@@ -14,8 +14,8 @@ import traceback
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from .patching import Patcher, PatchError, shift_lines
-from .statements import ParsedModule, diff, is_main_guard
+from .patching import Patcher, shift_lines
+from .statements import ParsedModule, defined_in, diff, is_main_guard
 
 
 @dataclass
@@ -90,18 +90,26 @@ def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedMo
     result = Applied()
     patcher = Patcher()
     keep = changes.keep if changes is not None else {}
+    rebuilt = changes.rebuilt if changes is not None else _defined_once(new)
+    previous_objects = {id(v) for v in before.values()}
     for name, value in list(ns.items()):
-        old_value = before.get(name, _MISSING)
-        if old_value is _MISSING:
+        old_value = before.get(name, MISSING)
+        if old_value is MISSING:
             result.added.append(name)
             continue
         if old_value is value:
             continue
-        try:
-            kept = patcher.merge(old_value, value, keep, (name,))
-        except PatchError as err:
-            result.notes.append(str(err))
-            kept = value
+        kept = value
+        if name in rebuilt and _own(old_value, module) and _own(value, module) and (
+            id(value) not in previous_objects
+        ):
+            # Only a def/class of this module that ran again hands its code to
+            # the object it replaces; an alias or an import is a plain rebind.
+            try:
+                kept = patcher.merge(old_value, value, keep, (name,))
+            except Exception as err:  # noqa: BLE001 - keep the new object, say why
+                result.notes.append(f"{name}: could not patch in place ({err}); "
+                                    "references made before the edit keep the old object")
         ns[name] = kept
         if kept is old_value:
             result.patched.append(name)
@@ -113,11 +121,27 @@ def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedMo
         for name in changes.removed:
             if name in ns and not name.startswith("__"):
                 result.removed.append(name)
-                result.rebound.append((name, ns.pop(name), _MISSING))
-        for name, delta in changes.moved.items():
-            if name in ns:
-                shift_lines(ns[name], delta, path)
+                result.rebound.append((name, ns.pop(name), MISSING))
+        if changes.moved:
+            # Untouched objects whose source moved: renumber their code.
+            untouched = [v for n, v in ns.items() if before.get(n, MISSING) is v
+                         and n not in rebuilt]
+            for value in untouched:
+                shift_lines(value, changes.moved, path)
     return result
+
+
+def _own(obj, module) -> bool:
+    """Was ``obj`` defined by this module's code (not imported into it)?"""
+    return getattr(obj, "__module__", None) == module.__name__
+
+
+def _defined_once(parsed: ParsedModule) -> set[str]:
+    counts: dict[str, int] = {}
+    for stmt in parsed.stmts:
+        for name in defined_in(stmt.node):
+            counts[name] = counts.get(name, 0) + 1
+    return {name for name, count in counts.items() if count == 1}
 
 
 class _Missing:
@@ -125,7 +149,6 @@ class _Missing:
         return "<removed>"
 
 
-_MISSING = _Missing()
-MISSING = _MISSING
+MISSING = _Missing()
 
 __all__ = ["Applied", "ReloadFailed", "apply_source", "parse_new", "MISSING"]

@@ -21,8 +21,6 @@ import functools
 from enum import Enum
 from types import FunctionType, GetSetDescriptorType, MemberDescriptorType, MethodType
 
-#: Values whose new version simply replaces the old one inside closures.
-_ATOMS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range)
 _LRU = type(functools.lru_cache()(lambda: None))
 
 #: Class attributes that describe the class object itself; never copied over.
@@ -37,6 +35,27 @@ class PatchError(Exception):
     """The old object cannot take the new definition (e.g. ``__slots__`` changed)."""
 
 
+def same_definition(old, new) -> bool:
+    """Two objects made by the same ``def``/``class`` (before and after an edit)?
+
+    Anything else (an alias, another function passed to a decorator) must never
+    have its code replaced.
+    """
+    return (
+        type(old) is type(new)
+        and getattr(old, "__qualname__", None) == getattr(new, "__qualname__", None)
+        and getattr(old, "__module__", None) == getattr(new, "__module__", None)
+    ) or (isinstance(old, type) and isinstance(new, type)
+          and old.__qualname__ == new.__qualname__ and old.__module__ == new.__module__)
+
+
+def _made_by(func, owner: str) -> bool:
+    """A function the class body made (a method, or a decorator's closure), not an
+    alias of some module's top-level function, which others may share."""
+    qualname = getattr(func, "__qualname__", "")
+    return "<locals>" in qualname or qualname.startswith(owner + ".")
+
+
 def _is_definition(value) -> bool:
     return isinstance(
         value, (FunctionType, classmethod, staticmethod, property, type, functools.cached_property)
@@ -49,7 +68,6 @@ class Patcher:
     def __init__(self):
         # id(new object) -> (new, old); the new object is kept alive so ids stay unique
         self._replaced: dict[int, tuple] = {}
-        self.patched: list[str] = []
 
     def old_for(self, new):
         hit = self._replaced.get(id(new))
@@ -61,12 +79,12 @@ class Patcher:
     # -- module-level names -------------------------------------------------------
     def merge(self, old, new, keep=frozenset(), path=()):
         """Return the object the module should bind: ``old`` patched, or ``new``."""
-        if old is new:
-            return old
-        if isinstance(old, FunctionType) and isinstance(new, FunctionType):
+        if old is new or not same_definition(old, new):
+            return new if old is not new else old
+        if isinstance(old, FunctionType):
             self.patch_function(old, new, forward=True)
             return old
-        if isinstance(old, type) and isinstance(new, type) and old.__name__ == new.__name__:
+        if isinstance(old, type):
             self.patch_class(old, new, keep, path)
             return old
         if isinstance(old, _LRU) and isinstance(new, _LRU):
@@ -128,16 +146,14 @@ class Patcher:
         mapped = self.old_for(new)
         if mapped is not new:
             return mapped
-        if old is _EMPTY or old is new:
-            return new
-        if isinstance(old, FunctionType) and isinstance(new, FunctionType):
+        if old is _EMPTY or old is new or not same_definition(old, new):
+            return new  # the definition ran again: its closure is the new one
+        if isinstance(old, FunctionType):
             self.patch_function(old, new, forward=True)
             return old
-        if isinstance(old, _LRU) and isinstance(new, _LRU):
+        if isinstance(old, _LRU):
             return self._merge_lru(old, new)
-        if isinstance(new, _ATOMS):
-            return new  # a decorator argument, a name: the new definition wins
-        return old  # mutable state (caches, registries): keep what was built
+        return new
 
     def _forward(self, old: FunctionType, new: FunctionType) -> None:
         """Make ``old`` call ``new`` (their closures differ, so code cannot move)."""
@@ -191,7 +207,7 @@ class Patcher:
             if before is not _EMPTY and name in keep_here and not _is_definition(before):
                 continue  # class-level state whose statement did not change
             merged = value if before is _EMPTY else self._merge_attr(
-                before, value, keep, path + (name,)
+                before, value, keep, path + (name,), old.__qualname__
             )
             if merged is not before:
                 self._retarget(merged, new, old)
@@ -211,23 +227,25 @@ class Patcher:
         except PatchError:
             return False
 
-    def _merge_attr(self, old, new, keep, path):
+    def _takes(self, old, new, owner: str) -> bool:
+        """Move ``new``'s code into class attribute function ``old``, if it is ours."""
+        if not (isinstance(old, FunctionType) and isinstance(new, FunctionType)):
+            return False
+        if not (same_definition(old, new) or _made_by(old, owner)):
+            return False
+        return self._patch_or_forward(old, new)
+
+    def _merge_attr(self, old, new, keep, path, owner: str):
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
-            return old if self._patch_or_forward(old, new) else new
+            return old if self._takes(old, new, owner) else new
         if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):
-            f_old, f_new = old.__func__, new.__func__
-            if isinstance(f_old, FunctionType) and isinstance(f_new, FunctionType):
-                if self._patch_or_forward(f_old, f_new):
-                    return old
-            return new
+            return old if self._takes(old.__func__, new.__func__, owner) else new
         if isinstance(old, property) and isinstance(new, property):
             parts = ("fget", "fset", "fdel")
             if all((getattr(old, p) is None) == (getattr(new, p) is None) for p in parts) and all(
                 getattr(old, p) is None
                 or (
-                    isinstance(getattr(old, p), FunctionType)
-                    and isinstance(getattr(new, p), FunctionType)
-                    and self._patch_or_forward(getattr(old, p), getattr(new, p))
+                    self._takes(getattr(old, p), getattr(new, p), owner)
                 )
                 for p in parts
             ):
@@ -235,10 +253,10 @@ class Patcher:
                     return old
             return new
         if isinstance(old, functools.cached_property) and isinstance(new, functools.cached_property):
-            if self._patch_or_forward(old.func, new.func):
+            if self._takes(old.func, new.func, owner):
                 return old
             return new
-        if isinstance(old, type) and isinstance(new, type) and old.__name__ == new.__name__:
+        if isinstance(old, type) and same_definition(old, new):
             try:
                 self.patch_class(old, new, keep, path)
                 return old
@@ -332,35 +350,38 @@ def _enum_members(cls) -> dict:
     return dict(getattr(cls, "_member_map_", {}))
 
 
-def shift_lines(obj, delta: int, filename: str, seen=None) -> None:
-    """Unchanged definitions that moved: make tracebacks point at their new lines."""
+def shift_lines(obj, moved, filename: str, seen=None) -> None:
+    """Renumber the code of an unchanged object whose source lines moved.
+
+    ``moved`` lists (first old line, last old line, delta) per moved statement;
+    each code object shifts by the delta of the statement it was defined in.
+    """
     if seen is None:
         seen = set()
-    if id(obj) in seen:
+    if obj is None or id(obj) in seen:
         return
     seen.add(id(obj))
-    if isinstance(obj, (classmethod, staticmethod)):
-        shift_lines(obj.__func__, delta, filename, seen)
+    if isinstance(obj, (classmethod, staticmethod, MethodType)):
+        shift_lines(obj.__func__, moved, filename, seen)
     elif isinstance(obj, property):
         for f in (obj.fget, obj.fset, obj.fdel):
-            if f is not None:
-                shift_lines(f, delta, filename, seen)
-    elif isinstance(obj, MethodType):
-        shift_lines(obj.__func__, delta, filename, seen)
+            shift_lines(f, moved, filename, seen)
     elif isinstance(obj, FunctionType):
-        if obj.__code__.co_filename == filename:
-            obj.__code__ = _shift_code(obj.__code__, delta)
-        wrapped = obj.__dict__.get("__wrapped__")
-        if wrapped is not None:
-            shift_lines(wrapped, delta, filename, seen)
+        code = obj.__code__
+        if code.co_filename == filename:
+            for first, last, delta in moved:
+                if first <= code.co_firstlineno <= last:
+                    obj.__code__ = _shift_code(code, delta)
+                    break
+        shift_lines(obj.__dict__.get("__wrapped__"), moved, filename, seen)
     elif isinstance(obj, type):
         for value in list(obj.__dict__.values()):
-            if isinstance(value, (FunctionType, classmethod, staticmethod, property, type)):
-                if isinstance(value, type) and value.__module__ != obj.__module__:
-                    continue
-                shift_lines(value, delta, filename, seen)
+            if isinstance(value, (FunctionType, classmethod, staticmethod, property)) or (
+                isinstance(value, type) and value.__module__ == obj.__module__
+            ):
+                shift_lines(value, moved, filename, seen)
     elif isinstance(obj, _LRU):
-        shift_lines(getattr(obj, "__wrapped__", None), delta, filename, seen)
+        shift_lines(getattr(obj, "__wrapped__", None), moved, filename, seen)
 
 
 def _shift_code(code, delta: int):

@@ -65,12 +65,13 @@ class _Names(ast.NodeVisitor):
 
     def _decorators(self, node):
         for deco in node.decorator_list:
-            before = set(self.loads)
             self.visit(deco)
-            self.deco_loads |= self.loads - before
-            self.deco_loads.update(
-                n.id for n in ast.walk(deco) if isinstance(n, ast.Name)
-            )
+            self.deco_loads.update(n.id for n in ast.walk(deco) if isinstance(n, ast.Name))
+
+    def visit_AugAssign(self, node):
+        if isinstance(node.target, ast.Name):  # `X += 1` reads X as well
+            self.loads.add(node.target.id)
+        self.generic_visit(node)
 
     def _visit_function(self, node):
         if not isinstance(node, ast.Lambda):
@@ -105,6 +106,18 @@ class _Names(ast.NodeVisitor):
 
     def visit_Global(self, node):
         self.stores.update(node.names)
+
+
+def defined_in(stmt: ast.stmt) -> set[str]:
+    """Names bound by ``def``/``class`` in a statement, also inside if/try/with/for."""
+    if isinstance(stmt, _DEFS):
+        return {stmt.name}
+    found: set[str] = set()
+    for field_name in ("body", "orelse", "finalbody", "handlers"):
+        for child in getattr(stmt, field_name, None) or []:
+            if isinstance(child, ast.stmt | ast.excepthandler):
+                found |= defined_in(child)
+    return found
 
 
 def names_of(stmt: ast.stmt) -> _Names:
@@ -211,14 +224,22 @@ class ParsedModule:
         while tail < limit - head and old[-1 - tail] == lines[-1 - tail]:
             tail += 1
         delta = len(lines) - len(old)
-        # Old statements that lie wholly in the unchanged head or tail are kept.
+        # Old statements that lie wholly in the unchanged head or tail are kept,
+        # but not one that shares a line with its neighbour (`a = 1; b = 2`).
         before = [s for s in self.stmts if s.end <= head]
         after = [s for s in self.stmts if s.start > len(old) - tail]
+        rest = self.stmts[len(before):]
+        while before and rest and rest[0].start <= before[-1].end:
+            rest.insert(0, before.pop())
+        rest = self.stmts[: len(self.stmts) - len(after)]
+        while after and rest and rest[-1].end >= after[0].start:
+            rest.append(after.pop(0))
         span_start = before[-1].end + 1 if before else 1  # first line to re-parse (1-based)
         span_end = (after[0].start - 1 if after else len(old)) + delta  # last line, new numbering
         chunk = b"".join(lines[span_start - 1 : span_end])
         try:
-            tree = ast.parse(chunk, filename=filename)
+            # As text: a coding comment inside the chunk must not apply to it.
+            tree = ast.parse(chunk.decode("utf-8"), filename=filename)
         except (SyntaxError, ValueError):
             return ParsedModule.parse(source, filename)  # reports the real line
         offset = span_start - 1
@@ -265,16 +286,23 @@ class ModuleDiff:
     run: list[ast.stmt]
     #: top-level names the old source bound and the new one no longer does
     removed: set[str]
-    #: unchanged definitions that moved: name -> line delta
-    moved: dict[str, int]
+    #: unchanged statements that moved: (first old line, last old line, delta)
+    moved: list[tuple[int, int, int]]
+    #: names bound by a def/class statement that ran again, defined once: the
+    #: only names whose old objects may take the new code
+    rebuilt: set[str] = field(default_factory=set)
     #: class name path -> class-body names whose defining statement is unchanged
     keep: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
     doc_changed: bool = False
     flags: int = 0
 
 
-def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict) -> None:
-    """Record class-body data names whose statement did not change (keep their value)."""
+def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict,
+                rebound: set[str]) -> None:
+    """Record class-body data names whose statement did not change (keep their value).
+
+    A statement that reads a module name about to change is not "unchanged".
+    """
     def key(stmt):
         return ("def", stmt.name) if isinstance(stmt, _DEFS) else ("stmt", _dump(stmt))
 
@@ -286,9 +314,11 @@ def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict) -
         if before is None:
             continue
         if isinstance(stmt, ast.ClassDef) and isinstance(before, ast.ClassDef):
-            _class_keep(before, stmt, path + (stmt.name,), keep)
+            _class_keep(before, stmt, path + (stmt.name,), keep, rebound)
         elif not isinstance(stmt, _DEFS):
-            same.update(names_of(stmt).stores)
+            names = names_of(stmt)
+            if not names.loads & rebound:
+                same.update(names.stores)
     keep[path] = same
 
 
@@ -297,7 +327,7 @@ def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
     matched = {id(old_by_key[k]) for k in new.keys if k in old_by_key}
     unmatched_dumps: dict[str, list[Stmt]] | None = None
     run: list[ast.stmt] = []
-    moved: dict[str, int] = {}
+    moved: list[tuple[int, int, int]] = []
     keep: dict[tuple, set[str]] = {}
     rebound: set[str] = set()
     rebuilt: set[str] = set()
@@ -327,18 +357,17 @@ def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
         if same and rebuilt and stmt.names.deco_loads & rebuilt:
             same = False  # decorated by a function that changed: decorate again
         if same:
-            if stmt.name and before.start != stmt.start:
-                moved[stmt.name] = stmt.start - before.start
+            if before.start != stmt.start:
+                moved.append((before.start, before.end, stmt.start - before.start))
             continue
         if isinstance(node, ast.ClassDef) and before is not None and isinstance(
             before.node, ast.ClassDef
         ):
-            _class_keep(before.node, node, (node.name,), keep)
+            _class_keep(before.node, node, (node.name,), keep, rebound)
         run.append(stmt.located())
-        if stmt.name is None:
-            rebound |= stmt.names.stores
-        else:
-            rebuilt.add(stmt.name)
+        defined = defined_in(node)
+        rebuilt |= defined
+        rebound |= stmt.names.stores - defined
 
     # Names only a dropped statement bound are gone, unless another one binds them.
     kept_nodes = {id(stmt.node) for stmt in new.stmts}
@@ -349,10 +378,17 @@ def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
     if dropped:
         for stmt in new.stmts:
             dropped -= stmt.names.stores
+    # A name bound by several definitions (`_` for singledispatch handlers)
+    # cannot say which old object is which: those are rebound, never merged.
+    counts: dict[str, int] = defaultdict(int)
+    for stmt in new.stmts:
+        for name in defined_in(stmt.node):
+            counts[name] += 1
     return ModuleDiff(
         run=run,
         removed=dropped,
         moved=moved,
+        rebuilt={name for name in rebuilt if counts[name] == 1},
         keep=keep,
         doc_changed=old.docstring != new.docstring,
         flags=new.flags,
