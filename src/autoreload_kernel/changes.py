@@ -58,6 +58,8 @@ class ChangeFinder:
         self._known_len = -1
         self._suspects: set[str] = set()
         self._polled: set[str] = set()
+        #: polled only until their directory (deleted, moved) can be watched again
+        self._rewatch: set[str] = set()
 
     @property
     def how(self) -> str:
@@ -117,6 +119,7 @@ class ChangeFinder:
             if name in names:
                 names.remove(name)
         self._polled.discard(name)
+        self._rewatch.discard(name)
         self._suspects.discard(name)
 
     def reconsider(self) -> None:
@@ -130,6 +133,13 @@ class ChangeFinder:
             w.settled = False
         self._suspects.update(self.watched)
 
+    def recheck(self, name: str) -> None:
+        """Read this file again at the next check, even if nothing touched it."""
+        w = self.watched.get(name)
+        if w is not None:
+            w.stamp = None
+            self._suspects.add(name)
+
     def invalidate_one(self, name: str) -> None:
         """Forget one file's stamp: it is read again when next suspected."""
         w = self.watched.get(name)
@@ -140,11 +150,24 @@ class ChangeFinder:
     def _suspected(self) -> set[str]:
         if self.watcher is None:
             return set(self.watched)
-        touched, overflow = self.watcher.drain()
+        touched, overflow, lost = self.watcher.drain()
         if overflow:
             self._suspects.update(self.watched)
         for path in touched:
             self._suspects.update(self._names_at.get(path, ()))
+        if lost:
+            for name, w in self.watched.items():
+                if os.path.dirname(w.path) in lost and name not in self._polled:
+                    self._polled.add(name)
+                    self._rewatch.add(name)
+        for name in list(self._rewatch):
+            w = self.watched[name]
+            if os.path.isdir(os.path.dirname(w.path)) and self.watcher.watch(
+                os.path.dirname(w.path)
+            ):
+                self._rewatch.discard(name)
+                self._polled.discard(name)
+                self._suspects.add(name)
         if self._polled:
             return self._suspects | self._polled
         return self._suspects

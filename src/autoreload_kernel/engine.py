@@ -15,7 +15,7 @@ from .applying import MISSING, ReloadFailed, apply_source, parse_new
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
 from .changes import ChangeFinder
 from .ordering import reload_order
-from .report import Reporter
+from .report import Reporter, digest
 from .sources import SourceStore
 from .statements import ParsedModule
 from .userpaths import ModuleFilter
@@ -38,7 +38,6 @@ class Reloader:
         self.index = ImportIndex(self.store)
         self.notebook = NotebookImports()
         self.report = Reporter(verbose=verbose)
-        self._failed_versions: dict[str, bytes] = {}
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -91,11 +90,11 @@ class Reloader:
         changed = []
         for read in reads:
             if not read.differs:
-                self._failed_versions.pop(read.name, None)
                 self.report.recovered(read.name)
                 continue
-            if self._failed_versions.get(read.name) == read.source:
-                continue
+            failure = self.report.failures.get(read.name)
+            if failure is not None and not failure.retry and failure.digest == digest(read.source):
+                continue  # this version already failed; it is not tried again
             if not self.wants(read.name, read.module):
                 self.finder.invalidate_one(read.name)
                 continue
@@ -141,7 +140,6 @@ class Reloader:
                 continue
             base.source, base.parsed = read.source, new
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
-            self._failed_versions.pop(name, None)
             updated = []
             if applied.rebound or applied.added:
                 watched = {n: w.module for n, w in self.finder.watched.items()}
@@ -155,10 +153,19 @@ class Reloader:
             self.report.reloaded(name, applied.patched, applied.added, applied.removed,
                                  updated, applied.notes, rebound)
             done.append(name)
+        if done:
+            self._retry_failed()
         return done
 
+    def _retry_failed(self) -> None:
+        """After a reload, modules that failed for a reason outside their own file
+        (an import of a name that now exists) get another try."""
+        for name, failure in list(self.report.failures.items()):
+            if not failure.syntax:
+                failure.retry = True
+                self.finder.recheck(name)
+
     def _fail(self, read, failure: ReloadFailed) -> None:
-        self._failed_versions[read.name] = read.source
         self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source)
 
     # -- the status view ----------------------------------------------------------------

@@ -41,7 +41,9 @@ class DirWatcher:
     def __init__(self, libc, fd: int):
         self._libc = libc
         self.fd = fd
-        self._dirs: dict[int, str] = {}
+        # One watch per directory inode; a symlinked directory may reach it by
+        # several spellings, and each spelling's files must be reported.
+        self._dirs: dict[int, list[str]] = {}
         self._wd_of: dict[str, int] = {}
 
     def watch(self, directory: str) -> bool:
@@ -50,13 +52,18 @@ class DirWatcher:
         wd = self._libc.inotify_add_watch(self.fd, os.fsencode(directory), WATCH_MASK)
         if wd < 0:
             return False
-        self._dirs[wd] = directory
+        self._dirs.setdefault(wd, []).append(directory)
         self._wd_of[directory] = wd
         return True
 
-    def drain(self) -> tuple[set[str], bool]:
-        """(paths touched, overflowed).  On overflow the caller must rescan."""
+    def drain(self) -> tuple[set[str], bool, set[str]]:
+        """(paths touched, overflowed, directories no longer watched).
+
+        On overflow the caller must look at everything; a lost directory (deleted,
+        moved) must be watched again once it exists.
+        """
         touched: set[str] = set()
+        lost: set[str] = set()
         overflow = False
         while True:
             try:
@@ -64,7 +71,7 @@ class DirWatcher:
             except BlockingIOError:
                 break
             except OSError:
-                return touched, True
+                return touched, True, lost
             if not data:
                 break
             pos = 0
@@ -76,19 +83,19 @@ class DirWatcher:
                 if mask & IN_Q_OVERFLOW:
                     overflow = True
                     continue
-                directory = self._dirs.get(wd)
-                if directory is None:
+                spellings = self._dirs.get(wd)
+                if spellings is None:
                     continue
-                if mask & IN_IGNORED:  # the directory itself went away
+                if mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) or not name:
+                    # the directory itself went away or moved: forget this watch
                     del self._dirs[wd]
-                    self._wd_of.pop(directory, None)
-                    overflow = True
+                    for directory in spellings:
+                        self._wd_of.pop(directory, None)
+                    lost.update(spellings)
                     continue
-                if name:
+                for directory in spellings:
                     touched.add(os.path.join(directory, os.fsdecode(name)))
-                else:
-                    overflow = True  # the directory moved or was deleted
-        return touched, overflow
+        return touched, overflow, lost
 
     def close(self) -> None:
         try:

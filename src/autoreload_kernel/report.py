@@ -20,7 +20,11 @@ class Failure:
     lineno: int | None
     error: str
     digest: int
-    when: float
+    #: a syntax error can only be fixed in this file; anything else (a name
+    #: another module lacks, say) may be fixed elsewhere, so it is retried
+    syntax: bool
+    #: set when something else changed that may fix it
+    retry: bool = False
 
     def describe(self) -> str:
         where = self.path + (f", line {self.lineno}" if self.lineno else "")
@@ -72,9 +76,8 @@ class Reporter:
             self._once(("note", note), f"[autoreload] note: {note}")
 
     def failed(self, module: str, path: str, lineno, error: BaseException, data: bytes) -> None:
-        failure = Failure(
-            module, path, lineno, f"{type(error).__name__}: {error}", digest(data), time.time()
-        )
+        failure = Failure(module, path, lineno, f"{type(error).__name__}: {error}",
+                          digest(data), isinstance(error, SyntaxError))
         self.failures[module] = failure
         self.history.append(time.strftime("%H:%M:%S ") + f"[autoreload] FAILED {module}")
         del self.history[:-20]
