@@ -33,10 +33,9 @@ class Applied:
 class ReloadFailed(Exception):
     """The new source could not be applied; the module was left untouched."""
 
-    def __init__(self, error: BaseException, path: str, lineno: int | None):
+    def __init__(self, error: BaseException, lineno: int | None):
         super().__init__(str(error))
         self.error = error
-        self.path = path
         self.lineno = lineno
 
 
@@ -55,7 +54,7 @@ def parse_new(old: ParsedModule, source: bytes, path: str) -> ParsedModule:
     try:
         return old.update(source, path)
     except (SyntaxError, ValueError) as err:
-        raise ReloadFailed(err, path, _line_in(err, path)) from None
+        raise ReloadFailed(err, _line_in(err, path)) from None
 
 
 def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedModule,
@@ -72,7 +71,7 @@ def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedMo
         code = compile(ast.Module(body=body, type_ignores=[]), path, "exec", flags=flags,
                        dont_inherit=True)
     except (SyntaxError, ValueError) as err:
-        raise ReloadFailed(err, path, _line_in(err, path)) from None
+        raise ReloadFailed(err, _line_in(err, path)) from None
 
     ns = module.__dict__
     before = dict(ns)
@@ -85,7 +84,7 @@ def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedMo
         ns.update(before)
         if isinstance(err, (KeyboardInterrupt, SystemExit)):
             raise
-        raise ReloadFailed(err, path, _line_in(err, path)) from None
+        raise ReloadFailed(err, _line_in(err, path)) from None
 
     result = Applied()
     patcher = Patcher()

@@ -70,20 +70,20 @@ class ImportIndex:
 
     def __init__(self, store):
         self.store = store
-        self._cache: dict[str, tuple[int, list[FromImport]]] = {}
+        self._cache: dict[str, tuple[bytes, list[FromImport]]] = {}
 
     def of(self, name: str, module) -> list[FromImport]:
         base = self.store.baselines.get(name)
         if base is None:
             return []
         hit = self._cache.get(name)
-        if hit is not None and hit[0] == id(base.source):
+        if hit is not None and hit[0] is base.source:
             return hit[1]
         try:
             found = imports_in(base.statements().stmts, _package_of(name, module))
         except (SyntaxError, ValueError):
             found = []
-        self._cache[name] = (id(base.source), found)
+        self._cache[name] = (base.source, found)
         return found
 
     def importers_of(self, target: str, modules: dict) -> list[tuple[str, FromImport]]:

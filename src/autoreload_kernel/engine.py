@@ -9,7 +9,7 @@ kernel's shell thread, under the kernel's lock.
 from __future__ import annotations
 
 import linecache
-import sys
+import threading
 
 from .applying import MISSING, ReloadFailed, apply_source, parse_new
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
@@ -38,6 +38,10 @@ class Reloader:
         self.index = ImportIndex(self.store)
         self.notebook = NotebookImports()
         self.report = Reporter(verbose=verbose)
+        #: Held while checking or reloading.  Re-entrant, so a check started by
+        #: `%autoreload` inside a cell or by the kernel nests; the kernel's
+        #: subshell threads only try it and go on if it is taken.
+        self.lock = threading.RLock()
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -60,15 +64,17 @@ class Reloader:
         mode = MODES.get(str(mode), str(mode))
         if mode not in MODE_NUMBER:
             raise ValueError(f"unknown autoreload mode {mode!r}")
-        if mode != self.mode:
-            self.finder.invalidate()  # edits made while off are applied now
-        self.mode = mode
+        with self.lock:
+            if mode != self.mode:
+                self.finder.invalidate()  # edits made while off are applied now
+            self.mode = mode
 
     def set_filters(self, include, exclude) -> None:
         """New include/exclude lists: decide again which modules are the user's."""
-        self.filter.include, self.filter.exclude = tuple(include), tuple(exclude)
-        self.finder.reconsider()
-        self.finder.refresh()  # newly included modules get their baseline now
+        with self.lock:
+            self.filter.include, self.filter.exclude = tuple(include), tuple(exclude)
+            self.finder.reconsider()
+            self.finder.refresh()  # newly included modules get their baseline now
 
     def wants(self, name: str, module) -> bool:
         if getattr(module, "__autoreload__", True) is False:
@@ -82,6 +88,10 @@ class Reloader:
     # -- the check ------------------------------------------------------------------------
     def check(self, show_errors: bool = True, force: bool = False) -> list[str]:
         """Reload every changed module the policy allows; return their names."""
+        with self.lock:
+            return self._check(show_errors, force)
+
+    def _check(self, show_errors: bool, force: bool) -> list[str]:
         if self.mode == "off" and not force:
             if show_errors:
                 self.report.show_pending()
@@ -203,4 +213,4 @@ class Reloader:
         return "\n".join(lines)
 
 
-__all__ = ["Reloader", "MODES", "sys"]
+__all__ = ["Reloader", "MODES"]

@@ -74,9 +74,6 @@ class AutoreloadKernel(IPythonKernel):
         # `%config AutoreloadKernel.mode = ...` finds the shell's configurables.
         if self not in self.shell.configurables:
             self.shell.configurables.append(self)
-        # One lock for the whole engine: a request on a subshell thread must
-        # never run a reload while the main shell is in the middle of one.
-        self._reload_lock = threading.Lock()
         self._internal_errors: set[str] = set()
 
     @observe("mode")
@@ -106,18 +103,20 @@ class AutoreloadKernel(IPythonKernel):
         """Run the reload check; never let anything escape into ipykernel."""
         on_main = threading.current_thread() is threading.main_thread()
         # Subshell threads do not wait: if a reload is running, they go on.
-        if not self._reload_lock.acquire(blocking=on_main):
+        # A request on a subshell thread never waits for, or races, a reload.
+        if not self.reloader.lock.acquire(blocking=on_main):
             return
         try:
             self.reloader.check(show_errors=show_errors)
         except KeyboardInterrupt:
-            # An interrupt during a reload: the module was rolled back; run the cell.
-            print("[autoreload] reload interrupted; modules keep their previous version.",
-                  file=sys.stderr, flush=True)
+            # Interrupted while reloading: a module interrupted while its code ran
+            # was rolled back; the cell runs.
+            print("[autoreload] reload interrupted; run `%autoreload --status` to see "
+                  "what was reloaded.", file=sys.stderr, flush=True)
         except BaseException as err:  # noqa: BLE001 - the reply must always be sent
             self._internal_error(err)
         finally:
-            self._reload_lock.release()
+            self.reloader.lock.release()
 
     def _internal_error(self, err: BaseException) -> None:
         """Say once that the reloader itself broke; depend on nothing that may be broken."""
