@@ -1,0 +1,162 @@
+"""Reload cases found in review, each through a real kernel: after the edit the
+module must equal a fresh import, and nothing outside the module may change."""
+
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+
+def settle(kernel, *relpaths):
+    """Age files (mtime in the past) and let a cell see them, so that later
+    edits can only be noticed through the watcher, not because the files are
+    too fresh to trust."""
+    past = time.time() - 100
+    for rel in relpaths:
+        os.utime(kernel.workdir / rel, (past, past))
+    check(kernel, "pass")
+
+
+def check(kernel, code):
+    res = kernel.execute(code)
+    assert res.ok, f"{res.error}\n{res.traceback}\n{res.stderr}"
+    return res
+
+
+def test_alias_rebinding_does_not_rewrite_the_old_function(kernel, modname):
+    m = modname
+    src = "def on_a():\n    return 'a'\n\ndef on_b():\n    return 'b'\n\nhandler = on_a\n"
+    kernel.write(f"{m}.py", src)
+    check(kernel, f"import {m}")
+    kernel.write(f"{m}.py", src.replace("handler = on_a", "handler = on_b"))
+    check(kernel, f"assert {m}.handler() == 'b'\nassert {m}.on_a() == 'a', {m}.on_a()")
+
+
+def test_changing_an_import_leaves_the_library_alone(kernel, modname):
+    m = modname
+    kernel.write(f"{m}.py", "from shutil import copy\nfrom string import Template\n")
+    check(kernel, f"import {m}, shutil, string")
+    kernel.write(f"{m}.py", "from copy import copy\n\nclass Template:\n    pass\n")
+    check(kernel, f"""
+        import copy as copymod
+        assert {m}.copy is copymod.copy
+        assert shutil.copy.__code__.co_filename.endswith('shutil.py')
+        assert string.Template('$x').substitute(x=1) == '1'
+        assert {m}.Template.__module__ == {m!r}
+    """)
+
+
+def test_repeated_handler_names_are_not_crossed(kernel, modname):
+    m = modname
+    src = """
+        from functools import singledispatch
+
+        @singledispatch
+        def show(x):
+            return 'base'
+
+        @show.register
+        def _(x: int):
+            return 'int1'
+
+        @show.register
+        def _(x: str):
+            return 'str'
+    """
+    kernel.write(f"{m}.py", src)
+    check(kernel, f"from {m} import show")
+    kernel.write(f"{m}.py", src.replace("'int1'", "'int2'"))
+    check(kernel, "assert (show(1), show('a'), show(1.5)) == ('int2', 'str', 'base'), "
+                  "(show(1), show('a'))")
+
+
+def test_augmented_assignment_follows_its_base(kernel, modname):
+    m = modname
+    kernel.write(f"{m}.py", "X = 1\nX += 10\n")
+    check(kernel, f"import {m}")
+    kernel.write(f"{m}.py", "X = 2\nX += 10\n")
+    check(kernel, f"assert {m}.X == 12, {m}.X")
+
+
+def test_class_attribute_reading_a_changed_constant(kernel, modname):
+    m = modname
+    src = "LIMIT = 10\n\nclass C:\n    limit = LIMIT\n"
+    kernel.write(f"{m}.py", src)
+    check(kernel, f"import {m}; old = {m}.C()")
+    kernel.write(f"{m}.py", src.replace("10", "20"))
+    check(kernel, f"assert {m}.C.limit == 20 and old.limit == 20, {m}.C.limit")
+
+
+def test_statements_sharing_a_line(kernel, modname):
+    m = modname
+    kernel.write(f"{m}.py", "a = 1; b = 2 + \\\n3\nc = 4\n")
+    check(kernel, f"import {m}")
+    kernel.write(f"{m}.py", "a = 1; b = 2 + \\\n4\nc = 4\n")
+    check(kernel, f"assert ({m}.a, {m}.b, {m}.c) == (1, 6, 4), ({m}.a, {m}.b, {m}.c)")
+
+
+def test_coding_comment_inside_the_changed_lines(kernel, modname):
+    m = modname
+    kernel.write(f"{m}.py", "A = 1\n\nB = 2\n")
+    check(kernel, f"import {m}")
+    with open(os.path.join(kernel.workdir, f"{m}.py"), "w", encoding="utf-8") as fh:
+        fh.write("A = 1\n\n# coding: latin-1\nS = 'é'\nB = 2\n")
+    check(kernel, f"assert {m}.S == 'é', repr({m}.S)")
+
+
+def test_functions_inside_if_blocks_keep_true_line_numbers(kernel, modname):
+    m = modname
+    src = "import sys\n\nif sys:\n    def g():\n        raise ValueError('g')\n"
+    kernel.write(f"{m}.py", src)
+    check(kernel, f"import {m}")
+    kernel.write(f"{m}.py", "# one\n# two\n" + src)
+    res = kernel.execute(f"{m}.g()")
+    assert res.error.startswith("ValueError")
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", res.traceback)
+    assert f"{m}.py:7, in g" in plain, plain
+
+
+def test_failure_caused_by_another_module_is_retried(kernel, modname):
+    a, b = f"{modname}_a", f"{modname}_b"
+    kernel.write(f"{b}.py", "OLD = 1\n")
+    kernel.write(f"{a}.py", "def f():\n    return 1\n")
+    check(kernel, f"import {a}, {b}")
+    kernel.write(f"{a}.py", f"from {b} import NEW\n\ndef f():\n    return NEW\n")
+    first = check(kernel, "pass")
+    assert "ImportError" in first.stderr and f"{a}.py" in first.stderr
+    kernel.write(f"{b}.py", "OLD = 1\nNEW = 42\n")
+    check(kernel, "pass")
+    check(kernel, f"assert {a}.f() == 42, {a}.f()")
+
+
+def test_directory_deleted_and_recreated_is_watched_again(kernel, modname):
+    pkg = f"{modname}_pkg"
+    kernel.write(f"{pkg}/__init__.py", "")
+    kernel.write(f"{pkg}/mod.py", "X = 1\n")
+    check(kernel, f"import {pkg}.mod as pm")
+    shutil.rmtree(kernel.workdir / pkg)
+    check(kernel, "assert pm.X == 1")  # the module stays as it was
+    kernel.write(f"{pkg}/__init__.py", "")
+    kernel.write(f"{pkg}/mod.py", "X = 2\n")
+    check(kernel, "assert pm.X == 2, pm.X")
+    settle(kernel, f"{pkg}/mod.py")
+    kernel.write(f"{pkg}/mod.py", "X = 3\n")
+    check(kernel, "assert pm.X == 3, pm.X")
+
+
+@pytest.mark.parametrize("first", ["link", "real"])
+def test_directory_reached_through_a_symlink(kernel, modname, first):
+    real = kernel.workdir / f"{modname}_real"
+    link = kernel.workdir / f"{modname}_link"
+    kernel.write(f"{real.name}/{modname}_x.py", "X = 1\n")
+    kernel.write(f"{real.name}/{modname}_y.py", "Y = 1\n")
+    os.symlink(real, link)
+    one, two = (link, real) if first == "link" else (real, link)
+    check(kernel, f"import sys\nsys.path[:0] = [{str(one)!r}]\nimport {modname}_x\n"
+                  f"sys.path[:0] = [{str(two)!r}]\nimport {modname}_y")
+    settle(kernel, f"{real.name}/{modname}_x.py", f"{real.name}/{modname}_y.py")
+    kernel.write(f"{real.name}/{modname}_x.py", "X = 2\n")
+    kernel.write(f"{real.name}/{modname}_y.py", "Y = 2\n")
+    check(kernel, f"assert ({modname}_x.X, {modname}_y.Y) == (2, 2)")
