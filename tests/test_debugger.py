@@ -1,10 +1,14 @@
 """The kernelspec says `debugger: true`; the debugger must answer, and see reloaded code."""
 
+import itertools
 
-def _debug(kernel, command, arguments=None, seq=[0]):
-    seq[0] += 1
+
+_seq = itertools.count(1)
+
+
+def _debug(kernel, command, arguments=None):
     msg = kernel.kc.session.msg("debug_request", {
-        "type": "request", "seq": seq[0], "command": command, "arguments": arguments or {},
+        "type": "request", "seq": next(_seq), "command": command, "arguments": arguments or {},
     })
     kernel.kc.control_channel.send(msg)
     while True:
