@@ -4,6 +4,7 @@ module must equal a fresh import, and nothing outside the module may change."""
 import os
 import re
 import shutil
+import textwrap
 import time
 
 import pytest
@@ -25,76 +26,62 @@ def check(kernel, code):
     return res
 
 
-def test_alias_rebinding_does_not_rewrite_the_old_function(kernel, modname):
-    m = modname
-    src = "def on_a():\n    return 'a'\n\ndef on_b():\n    return 'b'\n\nhandler = on_a\n"
-    kernel.write(f"{m}.py", src)
-    check(kernel, f"import {m}")
-    kernel.write(f"{m}.py", src.replace("handler = on_a", "handler = on_b"))
-    check(kernel, f"assert {m}.handler() == 'b'\nassert {m}.on_a() == 'a', {m}.on_a()")
+_SINGLEDISPATCH = """
+    from functools import singledispatch
 
+    @singledispatch
+    def show(x):
+        return 'base'
 
-def test_changing_an_import_leaves_the_library_alone(kernel, modname):
-    m = modname
-    kernel.write(f"{m}.py", "from shutil import copy\nfrom string import Template\n")
-    check(kernel, f"import {m}, shutil, string")
-    kernel.write(f"{m}.py", "from copy import copy\n\nclass Template:\n    pass\n")
-    check(kernel, f"""
+    @show.register
+    def _(x: int):
+        return 'int1'
+
+    @show.register
+    def _(x: str):
+        return 'str'
+"""
+_ALIAS = "def on_a():\n    return 'a'\n\ndef on_b():\n    return 'b'\n\nhandler = on_a\n"
+_CLASS_LIMIT = "LIMIT = 10\n\nclass C:\n    limit = LIMIT\n"
+
+# (id, source before, source after, cell after the import, check after the edit);
+# {m} is the module's name.
+EDITS = [
+    ("alias-rebinding-leaves-the-old-function", _ALIAS,
+     _ALIAS.replace("handler = on_a", "handler = on_b"), "import {m}",
+     "assert {m}.handler() == 'b'\nassert {m}.on_a() == 'a', {m}.on_a()"),
+    ("changing-an-import-leaves-the-library-alone",
+     "from shutil import copy\nfrom string import Template\n",
+     "from copy import copy\n\nclass Template:\n    pass\n", "import {m}, shutil, string",
+     """
         import copy as copymod
         assert {m}.copy is copymod.copy
         assert shutil.copy.__code__.co_filename.endswith('shutil.py')
         assert string.Template('$x').substitute(x=1) == '1'
         assert {m}.Template.__module__ == {m!r}
-    """)
+     """),
+    ("repeated-handler-names-are-not-crossed", _SINGLEDISPATCH,
+     _SINGLEDISPATCH.replace("'int1'", "'int2'"), "from {m} import show",
+     "assert (show(1), show('a'), show(1.5)) == ('int2', 'str', 'base'), (show(1), show('a'))"),
+    ("augmented-assignment-follows-its-base", "X = 1\nX += 10\n", "X = 2\nX += 10\n",
+     "import {m}", "assert {m}.X == 12, {m}.X"),
+    ("class-attribute-reading-a-changed-constant", _CLASS_LIMIT,
+     _CLASS_LIMIT.replace("10", "20"), "import {m}; old = {m}.C()",
+     "assert {m}.C.limit == 20 and old.limit == 20, {m}.C.limit"),
+    ("statements-sharing-a-line", "a = 1; b = 2 + \\\n3\nc = 4\n",
+     "a = 1; b = 2 + \\\n4\nc = 4\n", "import {m}",
+     "assert ({m}.a, {m}.b, {m}.c) == (1, 6, 4), ({m}.a, {m}.b, {m}.c)"),
+]
 
 
-def test_repeated_handler_names_are_not_crossed(kernel, modname):
+@pytest.mark.parametrize("before, after, setup, expect",
+                         [pytest.param(*case[1:], id=case[0]) for case in EDITS])
+def test_edit_gives_a_fresh_import(kernel, modname, before, after, setup, expect):
     m = modname
-    src = """
-        from functools import singledispatch
-
-        @singledispatch
-        def show(x):
-            return 'base'
-
-        @show.register
-        def _(x: int):
-            return 'int1'
-
-        @show.register
-        def _(x: str):
-            return 'str'
-    """
-    kernel.write(f"{m}.py", src)
-    check(kernel, f"from {m} import show")
-    kernel.write(f"{m}.py", src.replace("'int1'", "'int2'"))
-    check(kernel, "assert (show(1), show('a'), show(1.5)) == ('int2', 'str', 'base'), "
-                  "(show(1), show('a'))")
-
-
-def test_augmented_assignment_follows_its_base(kernel, modname):
-    m = modname
-    kernel.write(f"{m}.py", "X = 1\nX += 10\n")
-    check(kernel, f"import {m}")
-    kernel.write(f"{m}.py", "X = 2\nX += 10\n")
-    check(kernel, f"assert {m}.X == 12, {m}.X")
-
-
-def test_class_attribute_reading_a_changed_constant(kernel, modname):
-    m = modname
-    src = "LIMIT = 10\n\nclass C:\n    limit = LIMIT\n"
-    kernel.write(f"{m}.py", src)
-    check(kernel, f"import {m}; old = {m}.C()")
-    kernel.write(f"{m}.py", src.replace("10", "20"))
-    check(kernel, f"assert {m}.C.limit == 20 and old.limit == 20, {m}.C.limit")
-
-
-def test_statements_sharing_a_line(kernel, modname):
-    m = modname
-    kernel.write(f"{m}.py", "a = 1; b = 2 + \\\n3\nc = 4\n")
-    check(kernel, f"import {m}")
-    kernel.write(f"{m}.py", "a = 1; b = 2 + \\\n4\nc = 4\n")
-    check(kernel, f"assert ({m}.a, {m}.b, {m}.c) == (1, 6, 4), ({m}.a, {m}.b, {m}.c)")
+    kernel.write(f"{m}.py", textwrap.dedent(before))
+    check(kernel, setup.format(m=m))
+    kernel.write(f"{m}.py", textwrap.dedent(after))
+    check(kernel, textwrap.dedent(expect).replace("{m!r}", repr(m)).replace("{m}", m))
 
 
 def test_coding_comment_inside_the_changed_lines(kernel, modname):
