@@ -1,8 +1,11 @@
 """Which modules are the user's, and the traits that change it, through a real kernel."""
 
+import os
 import textwrap
+import time
 
 import pytest
+from driver import KernelDriver
 
 
 def _module_in(kernel, folder, name, value):
@@ -84,3 +87,26 @@ def test_status_view_shows_mode_watch_list_and_failure(kernel, modname):
     kernel.write(f"{modname}.py", "def value():\n    return 3\n")
     assert kernel.value(f"{modname}.value()") == "3"
     assert "no failed reloads" in kernel.execute("%autoreload --status").stdout
+
+
+def test_poll_trait_finds_edits_without_inotify(tmp_path):
+    # c.AutoreloadKernel.poll in the profile the kernel reads (IPYTHONDIR).
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text("c.AutoreloadKernel.poll = True\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    k = KernelDriver(work, env={"IPYTHONDIR": str(tmp_path / "ipython")}).start()
+    try:
+        k.write("polled.py", "def f():\n    return 1\n")
+        assert k.execute("import polled").ok
+        assert "changes found by stat polling" in k.execute("%autoreload --status").stdout
+        k.write("polled.py", "def f():\n    return 2\n")
+        assert k.value("polled.f()") == "2"
+        past = time.time() - 100
+        os.utime(work / "polled.py", (past, past))
+        assert k.execute("pass").ok  # the stamp is now old enough to trust
+        k.write("polled.py", "def f():\n    return 3\n")
+        assert k.value("polled.f()") == "3"
+    finally:
+        k.shutdown()
