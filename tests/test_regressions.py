@@ -147,3 +147,12 @@ def test_directory_reached_through_a_symlink(kernel, modname, first):
     kernel.write(f"{real.name}/{modname}_x.py", "X = 2\n")
     kernel.write(f"{real.name}/{modname}_y.py", "Y = 2\n")
     check(kernel, f"assert ({modname}_x.X, {modname}_y.Y) == (2, 2)")
+
+
+def test_future_import_after_code_is_rejected_like_a_fresh_import(kernel, modname):
+    m = modname
+    kernel.write(f"{m}.py", "X = 1\n")
+    check(kernel, f"import {m}")
+    kernel.write(f"{m}.py", "X = 2\nfrom __future__ import annotations\n")
+    res = check(kernel, f"assert {m}.X == 1, {m}.X")  # the old module stays
+    assert "SyntaxError" in res.stderr and f"{m}.py, line 2" in res.stderr, res.stderr

@@ -52,9 +52,11 @@ def _line_in(exc: BaseException, path: str) -> int | None:
 def parse_new(old: ParsedModule, source: bytes, path: str) -> ParsedModule:
     """The new version's statements; ReloadFailed names the line of a syntax error."""
     try:
-        return old.update(source, path)
+        new = old.update(source, path)
+        new.check_future_imports(path)
     except (SyntaxError, ValueError) as err:
         raise ReloadFailed(err, _line_in(err, path)) from None
+    return new
 
 
 def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedModule,

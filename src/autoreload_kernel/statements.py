@@ -274,6 +274,23 @@ class ParsedModule:
                         flags |= feature.compiler_flag
         return flags
 
+    def check_future_imports(self, filename: str) -> None:
+        """A fresh import rejects ``from __future__`` after other code; so do we.
+
+        (Only the re-run statements are compiled, so the compiler cannot see it.)
+        """
+        started = False
+        for index, stmt in enumerate(self.stmts):
+            node = stmt.node
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                if started:
+                    raise SyntaxError(
+                        "from __future__ imports must occur at the beginning of the file",
+                        (filename, stmt.start, node.col_offset + 1, None),
+                    )
+            elif not (index == 0 and _is_docstring(node)):
+                started = True
+
     @property
     def docstring(self) -> str | None:
         if self.stmts and _is_docstring(self.stmts[0].node):
