@@ -57,3 +57,38 @@ def test_installed_environment_lists_the_kernel():
     entry = specs["python-autoreload"]
     assert entry["spec"]["display_name"] == "Python (autoreload)"
     assert FILES <= {p.name for p in Path(entry["resource_dir"]).iterdir()}
+
+
+def test_every_third_party_import_is_a_declared_dependency(tmp_path):
+    """`pip install .` alone must be enough for everything the package imports
+    (the demo once needed nbclient without declaring it)."""
+    import ast
+    import re
+    from importlib.metadata import packages_distributions
+
+    wheel = _build("wheel", tmp_path)
+    with zipfile.ZipFile(wheel) as zf:
+        meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA")))
+    required = {
+        re.split(r"[ ;<>=!~\[]", line.split(":", 1)[1].strip())[0].lower().replace("_", "-")
+        for line in meta.decode().splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    }
+    stdlib = set(sys.stdlib_module_names)
+    owners = packages_distributions()
+    missing = {}
+    for path in (ROOT / "src" / "autoreload_kernel").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in stdlib or top in ("autoreload_kernel", "__future__"):
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [top])}
+                if not dists & required:
+                    missing[top] = path.name
+    assert not missing, f"imported but not declared: {missing} (declared: {sorted(required)})"
