@@ -89,8 +89,7 @@ def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedMo
         raise ReloadFailed(err, _line_in(err, path)) from None
 
     result = Applied()
-    patcher = Patcher()
-    keep = changes.keep if changes is not None else {}
+    patcher = Patcher(changes.keep, changes.dropped) if changes is not None else Patcher()
     rebuilt = changes.rebuilt if changes is not None else _defined_once(new)
     previous_objects = {id(v) for v in before.values()}
     for name, value in list(ns.items()):
@@ -107,7 +106,7 @@ def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedMo
             # Only a def/class of this module that ran again hands its code to
             # the object it replaces; an alias or an import is a plain rebind.
             try:
-                kept = patcher.merge(old_value, value, keep, (name,))
+                kept = patcher.merge(old_value, value, (name,))
             except Exception as err:  # noqa: BLE001 - keep the new object, say why
                 result.notes.append(f"{name}: could not patch in place ({err}); "
                                     "references made before the edit keep the old object")
@@ -116,8 +115,11 @@ def apply_source(module: ModuleType, path: str, old: ParsedModule, new: ParsedMo
             result.patched.append(name)
         else:
             result.rebound.append((name, old_value, value))
-    for value in ns.values():
+    result.notes.extend(patcher.notes)
+    for name, value in list(ns.items()):
         patcher.adopt_instance(value)
+        if before.get(name, MISSING) is value:
+            patcher.restore_in(value)  # registries filled by re-run decorators
     if changes is not None:
         for name in changes.removed:
             if name in ns and not name.startswith("__"):

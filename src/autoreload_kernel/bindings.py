@@ -111,16 +111,30 @@ class NotebookImports(ast.NodeTransformer):
 
     def __init__(self):
         super().__init__()
-        self.imports: set[FromImport] = set()
+        #: local name -> the import that bound it last (a later import wins)
+        self.named: dict[str, FromImport] = {}
+        #: modules star-imported, in order
+        self.star: dict[str, FromImport] = {}
+
+    @property
+    def imports(self) -> list[FromImport]:
+        return list(self.named.values()) + list(self.star.values())
 
     def visit_Module(self, node):  # noqa: N802 - ast API
         try:
             for imp in imports_in(node, None, top_level_only=False):
-                if imp.attr is not None:
-                    self.imports.add(imp)
+                if imp.attr == "*":
+                    self.star[imp.module] = imp
+                elif imp.attr is not None:
+                    self.named[imp.local] = imp
         except Exception:  # noqa: BLE001 - looking must never break a cell
             pass
         return node
+
+    def owner_of(self, local: str) -> str | None:
+        """The module the notebook last imported ``local`` from by name, if any."""
+        imp = self.named.get(local)
+        return imp.module if imp is not None else None
 
 
 def propagate(modname, rebound, index: ImportIndex, watched: dict, notebook_ns: dict | None,
@@ -154,6 +168,8 @@ def propagate(modname, rebound, index: ImportIndex, watched: dict, notebook_ns: 
                 continue
             if old is missing and imp.attr != "*":
                 continue
+            if where == "notebook" and notebook.owner_of(local) not in (None, source):
+                continue  # the notebook's last import of this name came from elsewhere
             if ns.get(local, missing) is old:
                 ns[local] = new
                 updated.append(f"{where}.{local}")

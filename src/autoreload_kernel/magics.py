@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
 
 from IPython.core import magic_arguments
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from .engine import MODES
 
 _OURS = {"autoreload", "IPython.extensions.autoreload"}
+_AIMPORT = re.compile(r"^([\w.]+)(?:\s+as\s+(\w+))?$")
 
 
 @magics_class
@@ -63,8 +66,6 @@ class AutoreloadMagics(Magics):
             r.check(force=True)
             return
         if mode not in MODES and mode not in MODES.values():
-            from IPython.core.error import UsageError
-
             raise UsageError(f"unknown autoreload mode {mode!r}: use 0-3, off, explicit, all or complete")
         r.set_mode(mode)
 
@@ -79,21 +80,27 @@ class AutoreloadMagics(Magics):
                 print("Modules to reload:\n" + " ".join(sorted(r.explicit)))
             print("\nModules to skip:\n" + " ".join(sorted(r.skipped)))
             return
-        for item in (part.strip() for part in parameter_s.split(",")):
-            if not item:
-                continue
-            if item.startswith("-"):
-                name = item[1:].strip()
-                r.skipped.add(name)
-                r.explicit.discard(name)
-                continue
-            name, _, alias = (p.strip() for p in item.partition(" as "))
-            r.skipped.discard(name)
-            r.explicit.add(name)
-            importlib.import_module(name)
-            top = alias or name.split(".")[0]
-            self.shell.push({top: sys.modules[name] if alias else sys.modules[name.split(".")[0]]})
-        r.finder.invalidate()
+        try:
+            for item in (part.strip() for part in parameter_s.split(",")):
+                if not item:
+                    continue
+                if item.startswith("-"):
+                    name = item[1:].strip()
+                    r.skipped.add(name)
+                    r.explicit.discard(name)
+                    continue
+                match = _AIMPORT.match(item)
+                if match is None:
+                    raise UsageError(f"%aimport: cannot read {item!r}; use `mod`, `mod as alias` "
+                                     "or `-mod`")
+                name, alias = match.group(1), match.group(2)
+                importlib.import_module(name)  # an ImportError propagates, as in IPython
+                r.skipped.discard(name)
+                r.explicit.add(name)
+                top = alias or name.split(".")[0]
+                self.shell.push({top: sys.modules[name] if alias else sys.modules[name.split(".")[0]]})
+        finally:
+            r.finder.invalidate()  # marked modules are compared with their files again
 
 
 def register(shell, reloader) -> None:

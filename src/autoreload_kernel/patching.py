@@ -65,9 +65,14 @@ def _is_definition(value) -> bool:
 class Patcher:
     """Merges new definitions into old objects; remembers what replaced what."""
 
-    def __init__(self):
+    def __init__(self, keep=None, dropped=None):
         # id(new object) -> (new, old); the new object is kept alive so ids stay unique
         self._replaced: dict[int, tuple] = {}
+        #: class path -> class-body data names whose statement did not change
+        self.keep: dict = keep or {}
+        #: class path -> names the class body no longer binds
+        self.dropped: dict = dropped or {}
+        self.notes: list[str] = []
 
     def old_for(self, new):
         hit = self._replaced.get(id(new))
@@ -77,15 +82,22 @@ class Patcher:
         self._replaced[id(new)] = (new, old)
 
     # -- module-level names -------------------------------------------------------
-    def merge(self, old, new, keep=frozenset(), path=()):
+    def merge(self, old, new, path=()):
         """Return the object the module should bind: ``old`` patched, or ``new``."""
-        if old is new or not same_definition(old, new):
-            return new if old is not new else old
+        if old is new:
+            return old
+        if (isinstance(old, FunctionType) and isinstance(new, FunctionType) and path
+                and old.__qualname__ == path[-1] and old.__module__ == new.__module__):
+            # The module's own `def name` now yields another function (a decorator
+            # was added): the old one forwards, so earlier references follow.
+            return old if self._patch_or_forward(old, new) else new
+        if not same_definition(old, new):
+            return new
         if isinstance(old, FunctionType):
             self.patch_function(old, new, forward=True)
             return old
         if isinstance(old, type):
-            self.patch_class(old, new, keep, path)
+            self.patch_class(old, new, path)
             return old
         if isinstance(old, _LRU) and isinstance(new, _LRU):
             return self._merge_lru(old, new)
@@ -179,9 +191,12 @@ class Patcher:
         self._note(old, new)
 
     # -- classes ---------------------------------------------------------------------
-    def patch_class(self, old: type, new: type, keep=frozenset(), path=()) -> None:
+    def patch_class(self, old: type, new: type, path=()) -> None:
         if old is new:
             return
+        if type(old) is not type(new):
+            raise PatchError(f"{old.__qualname__}: its metaclass changed; old instances keep "
+                             "the old class")
         old_slots = old.__dict__.get("__slots__", _EMPTY)
         new_slots = new.__dict__.get("__slots__", _EMPTY)
         if _slot_names(old_slots) != _slot_names(new_slots):
@@ -196,24 +211,28 @@ class Patcher:
         members = _enum_members(new) if issubclass(new, Enum) and issubclass(old, Enum) else {}
         if members:
             self._adopt_members(old, new)
-        keep_here = keep.get(path, set()) if isinstance(keep, dict) else set(keep)
+        keep_here = self.keep.get(path, set())
         for name, value in list(new.__dict__.items()):
             if name in _CLASS_SKIP or name in members or (members and _is_sunder(name)
-                                                         and not callable(value)):
+                                                         and not _is_definition(value)):
                 continue
             if isinstance(value, (MemberDescriptorType, GetSetDescriptorType)):
                 continue  # slot/layout descriptors belong to the old layout
             before = old.__dict__.get(name, _EMPTY)
             if before is not _EMPTY and name in keep_here and not _is_definition(before):
                 continue  # class-level state whose statement did not change
+            self._retarget(value, new, old)  # before merging: a forwarder targets it
             merged = value if before is _EMPTY else self._merge_attr(
-                before, value, keep, path + (name,), old.__qualname__
+                before, value, path + (name,), old.__qualname__
             )
             if merged is not before:
                 self._retarget(merged, new, old)
                 type.__setattr__(old, name, merged)
+        gone = self.dropped.get(path, set())
         for name, before in list(old.__dict__.items()):
-            if name not in new.__dict__ and name not in _CLASS_SKIP and _is_definition(before):
+            if name in new.__dict__ or name in _CLASS_SKIP or name in members:
+                continue
+            if _is_definition(before) or name in gone or name in _GENERATED:
                 type.__delattr__(old, name)
         if new.__doc__ != old.__doc__:
             try:
@@ -235,7 +254,7 @@ class Patcher:
             return False
         return self._patch_or_forward(old, new)
 
-    def _merge_attr(self, old, new, keep, path, owner: str):
+    def _merge_attr(self, old, new, path, owner: str):
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
             return old if self._takes(old, new, owner) else new
         if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):
@@ -258,9 +277,10 @@ class Patcher:
             return new
         if isinstance(old, type) and same_definition(old, new):
             try:
-                self.patch_class(old, new, keep, path)
+                self.patch_class(old, new, path)
                 return old
-            except PatchError:
+            except PatchError as err:
+                self.notes.append(str(err))
                 return new
         if isinstance(old, _LRU) and isinstance(new, _LRU):
             return self._merge_lru(old, new)
@@ -291,8 +311,14 @@ class Patcher:
         """Keep existing members (identity), adopt new ones, drop removed ones."""
         old_members = dict(old._member_map_)
         member_map = {}
+        mixed = getattr(old, "_member_type_", object) is not object
         for name, member in new._member_map_.items():
             kept = old_members.get(name)
+            if kept is not None and kept._value_ != member._value_ and mixed:
+                # An IntEnum/StrEnum member *is* its value: it cannot change.
+                self.notes.append(f"{old.__qualname__}.{name}: value changed; references "
+                                  "taken before the edit keep the old member")
+                kept = None
             if kept is not None:
                 if kept._value_ != member._value_:
                     kept._value_ = member._value_
@@ -323,6 +349,25 @@ class Patcher:
                     pass
 
     # -- after the whole module ran ---------------------------------------------------
+    def restore_in(self, container) -> None:
+        """A module-level dict/list/set that a re-run decorator filled with new
+        objects: put the surviving (patched) objects back in their place."""
+        if not self._replaced:
+            return
+        if isinstance(container, dict):
+            for key, value in list(container.items()):
+                if id(value) in self._replaced:
+                    container[key] = self.old_for(value)
+        elif isinstance(container, list):
+            for index, value in enumerate(container):
+                if id(value) in self._replaced:
+                    container[index] = self.old_for(value)
+        elif isinstance(container, set):
+            swaps = [v for v in container if id(v) in self._replaced]
+            for value in swaps:
+                container.discard(value)
+                container.add(self.old_for(value))
+
     def adopt_instance(self, value) -> None:
         """An object built while the new code ran: give it the surviving class."""
         cls = type(value)
@@ -332,6 +377,15 @@ class Patcher:
                 value.__class__ = old
             except TypeError:
                 pass
+
+
+#: Names class decorators (dataclass, total_ordering, ...) write into a class:
+#: when the new class lacks one, the old class must lose it too.
+_GENERATED = frozenset({
+    "__hash__", "__eq__", "__repr__", "__init__", "__lt__", "__le__", "__gt__", "__ge__",
+    "__setattr__", "__delattr__", "__match_args__", "__dataclass_fields__",
+    "__dataclass_params__", "__getstate__", "__setstate__",
+})
 
 
 def _slot_names(slots):

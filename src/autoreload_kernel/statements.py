@@ -310,12 +310,21 @@ class ModuleDiff:
     rebuilt: set[str] = field(default_factory=set)
     #: class name path -> class-body names whose defining statement is unchanged
     keep: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
+    #: class name path -> names the old class body bound and the new one does not
+    dropped: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
     doc_changed: bool = False
     flags: int = 0
 
 
+def _body_names(body: list[ast.stmt]) -> set[str]:
+    found: set[str] = set()
+    for stmt in body:
+        found |= names_of(stmt).stores
+    return found
+
+
 def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict,
-                rebound: set[str]) -> None:
+                rebound: set[str], dropped: dict) -> None:
     """Record class-body data names whose statement did not change (keep their value).
 
     A statement that reads a module name about to change is not "unchanged".
@@ -331,12 +340,13 @@ def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict,
         if before is None:
             continue
         if isinstance(stmt, ast.ClassDef) and isinstance(before, ast.ClassDef):
-            _class_keep(before, stmt, path + (stmt.name,), keep, rebound)
+            _class_keep(before, stmt, path + (stmt.name,), keep, rebound, dropped)
         elif not isinstance(stmt, _DEFS):
             names = names_of(stmt)
             if not names.loads & rebound:
                 same.update(names.stores)
     keep[path] = same
+    dropped[path] = _body_names(old.body) - _body_names(new.body)
 
 
 def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
@@ -346,6 +356,7 @@ def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
     run: list[ast.stmt] = []
     moved: list[tuple[int, int, int]] = []
     keep: dict[tuple, set[str]] = {}
+    class_dropped: dict[tuple, set[str]] = {}
     rebound: set[str] = set()
     rebuilt: set[str] = set()
 
@@ -380,7 +391,7 @@ def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
         if isinstance(node, ast.ClassDef) and before is not None and isinstance(
             before.node, ast.ClassDef
         ):
-            _class_keep(before.node, node, (node.name,), keep, rebound)
+            _class_keep(before.node, node, (node.name,), keep, rebound, class_dropped)
         run.append(stmt.located())
         defined = defined_in(node)
         rebuilt |= defined
@@ -407,6 +418,7 @@ def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
         moved=moved,
         rebuilt={name for name in rebuilt if counts[name] == 1},
         keep=keep,
+        dropped=class_dropped,
         doc_changed=old.docstring != new.docstring,
         flags=new.flags,
     )
