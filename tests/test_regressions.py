@@ -68,6 +68,48 @@ EDITS = [
     ("class-attribute-reading-a-changed-constant", _CLASS_LIMIT,
      _CLASS_LIMIT.replace("10", "20"), "import {m}; old = {m}.C()",
      "assert {m}.C.limit == 20 and old.limit == 20, {m}.C.limit"),
+    ("method-gains-super-call",
+     "class B:\n    def __init__(self):\n        self.tag = 'base'\n\n"
+     "class C(B):\n    def __init__(self):\n        self.tag = 'own'\n",
+     "class B:\n    def __init__(self):\n        self.tag = 'base'\n\n"
+     "class C(B):\n    def __init__(self):\n        super().__init__()\n",
+     "import {m}; old = {m}.C",
+     "assert {m}.C is old and {m}.C().tag == 'base'"),
+    ("intenum-value-change",
+     "import enum\n\nclass I(enum.IntEnum):\n    X = 5\n",
+     "import enum\n\nclass I(enum.IntEnum):\n    X = 7\n",
+     "import {m}",
+     "assert {m}.I.X == 7 and int({m}.I.X) == 7 and {m}.I(7) is {m}.I.X"),
+    ("enum-missing-hook-edited",
+     "import enum\n\nclass E(enum.Enum):\n    A = 1\n    B = 2\n\n"
+     "    @classmethod\n    def _missing_(cls, value):\n        return cls.A\n",
+     "import enum\n\nclass E(enum.Enum):\n    A = 1\n    B = 2\n\n"
+     "    @classmethod\n    def _missing_(cls, value):\n        return cls.B\n",
+     "import {m}", "assert {m}.E(99) is {m}.E.B"),
+    ("removed-class-attributes-are-gone",
+     "class Base:\n    x = 'base'\n\nclass Sub(Base):\n    x = 'sub'\n\n"
+     "    def __eq__(self, other):\n        return True\n",
+     "class Base:\n    x = 'base'\n\nclass Sub(Base):\n    pass\n",
+     "import {m}; s = {m}.Sub()",
+     "assert (s.x, {m}.Sub().x) == ('base', 'base')\nhash(s)"),
+    ("decorator-registry-holds-the-patched-objects",
+     "REG = {}\n\ndef reg(obj):\n    REG[obj.__name__] = obj\n    return obj\n\n"
+     "@reg\nclass C:\n    def v(self):\n        return 1\n",
+     "REG = {}\n\ndef reg(obj):\n    REG[obj.__name__] = obj\n    return obj\n\n"
+     "@reg\nclass C:\n    def v(self):\n        return 2\n",
+     "import {m}; old = {m}.C()",
+     "assert {m}.REG['C'] is {m}.C and isinstance({m}.REG['C'](), {m}.C) and old.v() == 2"),
+    ("function-gains-a-decorator",
+     "def f():\n    return 'one'\n",
+     "def deco(g):\n    def w():\n        return 'w:' + g()\n    return w\n\n"
+     "@deco\ndef f():\n    return 'two'\n",
+     "import {m}\nfrom {m} import f as early",
+     "assert early() == 'w:two' and {m}.f() == 'w:two', early()"),
+    ("notebook-name-from-another-module-is-left-alone",
+     "DEBUG = None\n", "DEBUG = True\n",
+     "import {m}\nimport types, sys\nsys.modules['{m}_other'] = types.ModuleType('{m}_other')\n"
+     "sys.modules['{m}_other'].DEBUG = None\nfrom {m} import DEBUG\nfrom {m}_other import DEBUG",
+     "assert DEBUG is None and {m}.DEBUG is True"),
     ("statements-sharing-a-line", "a = 1; b = 2 + \\\n3\nc = 4\n",
      "a = 1; b = 2 + \\\n4\nc = 4\n", "import {m}",
      "assert ({m}.a, {m}.b, {m}.c) == (1, 6, 4), ({m}.a, {m}.b, {m}.c)"),
@@ -156,3 +198,11 @@ def test_future_import_after_code_is_rejected_like_a_fresh_import(kernel, modnam
     kernel.write(f"{m}.py", "X = 2\nfrom __future__ import annotations\n")
     res = check(kernel, f"assert {m}.X == 1, {m}.X")  # the old module stays
     assert "SyntaxError" in res.stderr and f"{m}.py, line 2" in res.stderr, res.stderr
+
+
+def test_failed_aimport_registers_nothing(fresh_kernel):
+    res = fresh_kernel.execute("%aimport no_such_module_zz9")
+    assert res.error.startswith("ModuleNotFoundError"), res.error
+    listing = fresh_kernel.execute("%aimport").stdout
+    assert "no_such_module_zz9" not in listing
+    assert "no_such_module_zz9" not in fresh_kernel.execute("%autoreload --status").stdout
