@@ -135,9 +135,8 @@ class ChangeFinder:
 
     def recheck(self, name: str) -> None:
         """Read this file again at the next check, even if nothing touched it."""
-        w = self.watched.get(name)
-        if w is not None:
-            w.stamp = None
+        if name in self.watched:
+            self.invalidate_one(name)
             self._suspects.add(name)
 
     def invalidate_one(self, name: str) -> None:

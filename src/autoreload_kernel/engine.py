@@ -54,11 +54,6 @@ class Reloader:
 
             register(self.shell, self)
 
-    def stop(self) -> None:
-        self.store.uninstall()
-        if self.shell is not None and self.notebook in self.shell.ast_transformers:
-            self.shell.ast_transformers.remove(self.notebook)
-
     # -- policy ---------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
         mode = MODES.get(str(mode), str(mode))
@@ -138,6 +133,7 @@ class Reloader:
                 }
         order = reload_order([name for name in by_name if name in parsed], deps)
         done = []
+        watched = None  # name -> module, built once per batch when a rebind needs it
         for name in order:
             read = by_name[name]
             base = self.store.baselines[name]
@@ -152,7 +148,8 @@ class Reloader:
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
             updated = []
             if applied.rebound or applied.added:
-                watched = {n: w.module for n, w in self.finder.watched.items()}
+                if watched is None:
+                    watched = {n: w.module for n, w in self.finder.watched.items()}
                 user_ns = self.shell.user_ns if self.shell is not None else None
                 gained = [(n, MISSING, read.module.__dict__[n]) for n in applied.added
                           if n in read.module.__dict__]

@@ -329,7 +329,6 @@ class Patcher:
                     member.__class__ = old
                 except TypeError:
                     pass
-                self._note(member, member)
             member_map[name] = member
         for name in old_members.keys() - member_map.keys():
             if name in old.__dict__:

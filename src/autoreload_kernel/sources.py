@@ -84,13 +84,6 @@ class SourceStore:
         if SourceFileLoader.get_code is not _hooked_get_code:
             SourceFileLoader.get_code = _hooked_get_code
 
-    def uninstall(self) -> None:
-        global _active
-        if _active is self:
-            _active = None
-        if SourceFileLoader.get_code is _hooked_get_code:
-            SourceFileLoader.get_code = _original_get_code
-
 
 _active: SourceStore | None = None
 _original_get_code = SourceFileLoader.get_code
