@@ -152,3 +152,17 @@ def write_f_and_call(k: KernelDriver, modname: str, value) -> Result:
     res = k.execute(f"print({modname}.f())")
     assert res.ok, res.traceback
     return res
+
+
+def kernel_with_config(tmp_path: Path, config: str) -> KernelDriver:
+    """A started kernel whose IPython profile holds ``config``.
+
+    ipykernel reads ``ipython_kernel_config.py`` from the IPython profile
+    (``$IPYTHONDIR/profile_default``), not from ``JUPYTER_CONFIG_DIR``.
+    """
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text(config)
+    work = tmp_path / "work"
+    work.mkdir()
+    return KernelDriver(work, env={"IPYTHONDIR": str(tmp_path / "ipython")}).start()

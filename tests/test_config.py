@@ -5,7 +5,7 @@ import textwrap
 import time
 
 import pytest
-from driver import KernelDriver
+from driver import kernel_with_config
 
 
 def _module_in(kernel, folder, name, value):
@@ -90,13 +90,8 @@ def test_status_view_shows_mode_watch_list_and_failure(kernel, modname):
 
 
 def test_poll_trait_finds_edits_without_inotify(tmp_path):
-    # c.AutoreloadKernel.poll in the profile the kernel reads (IPYTHONDIR).
-    profile = tmp_path / "ipython" / "profile_default"
-    profile.mkdir(parents=True)
-    (profile / "ipython_kernel_config.py").write_text("c.AutoreloadKernel.poll = True\n")
-    work = tmp_path / "work"
-    work.mkdir()
-    k = KernelDriver(work, env={"IPYTHONDIR": str(tmp_path / "ipython")}).start()
+    k = kernel_with_config(tmp_path, "c.AutoreloadKernel.poll = True\n")
+    work = k.workdir
     try:
         k.write("polled.py", "def f():\n    return 1\n")
         assert k.execute("import polled").ok

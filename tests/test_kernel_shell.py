@@ -13,7 +13,7 @@ from queue import Empty
 
 import ipykernel
 import pytest
-from driver import KernelDriver, write_f_and_call, write_f_and_import
+from driver import KernelDriver, kernel_with_config, write_f_and_call, write_f_and_import
 
 REPLY_TIMEOUT = 30
 
@@ -323,14 +323,7 @@ def test_mode_off_from_argv(tmp_path, monkeypatch, modname):
 
 
 def test_verbose_from_config_file(tmp_path, modname):
-    # ipykernel reads ipython_kernel_config.py from the IPython profile
-    # (IPYTHONDIR/profile_default), not from JUPYTER_CONFIG_DIR.
-    profile = tmp_path / "ipython" / "profile_default"
-    profile.mkdir(parents=True)
-    (profile / "ipython_kernel_config.py").write_text("c.AutoreloadKernel.verbose = True\n")
-    work = tmp_path / "work"
-    work.mkdir()
-    k = KernelDriver(work, env={"IPYTHONDIR": str(tmp_path / "ipython")}).start()
+    k = kernel_with_config(tmp_path, "c.AutoreloadKernel.verbose = True\n")
     try:
         assert k.value("get_ipython().kernel.verbose") == "True"
         write_f_and_import(k, modname, 1)
