@@ -11,17 +11,15 @@ from __future__ import annotations
 import linecache
 import threading
 
-from .applying import MISSING, ReloadFailed, apply_source, parse_new
+from .applying import MISSING, apply_source
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
 from .changes import ChangeFinder
+from .modes import MODE_NUMBER, MODES
 from .ordering import reload_order
+from .plan import ReloadFailed, plan_reload
 from .report import Reporter, digest
 from .sources import SourceStore
-from .statements import ParsedModule
 from .userpaths import ModuleFilter
-
-MODES = {"0": "off", "1": "explicit", "2": "all", "3": "complete"}
-MODE_NUMBER = {name: number for number, name in MODES.items()}
 
 
 class Reloader:
@@ -50,9 +48,6 @@ class Reloader:
         self.finder.refresh()
         if self.shell is not None:
             self.shell.ast_transformers.append(self.notebook)
-            from .magics import register
-
-            register(self.shell, self)
 
     # -- policy ---------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
@@ -111,7 +106,7 @@ class Reloader:
 
     def _apply(self, changed) -> list[str]:
         by_name = {read.name: read for read in changed}
-        parsed, deps = {}, {}
+        plans, deps = {}, {}
         for read in changed:
             base = self.store.baselines[read.name]
             try:
@@ -119,8 +114,7 @@ class Reloader:
             except (SyntaxError, ValueError):
                 old = None  # a baseline we cannot diff: the whole module runs again
             try:
-                new = parse_new(old or ParsedModule(b"", [], []), read.source, read.path)
-                parsed[read.name] = (old, new)
+                plan = plans[read.name] = plan_reload(old, read.source, read.path, self.full)
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
@@ -128,23 +122,22 @@ class Reloader:
                 # Dependencies by the old and the new source: `from b import NEW` may be new.
                 package = getattr(read.module, "__package__", None)
                 deps[read.name] = {
-                    imp.module for version in parsed[read.name] if version is not None
+                    imp.module for version in (old, plan.parsed) if version is not None
                     for imp in imports_in(version.stmts, package)
                 }
-        order = reload_order([name for name in by_name if name in parsed], deps)
+        order = reload_order([name for name in by_name if name in plans], deps)
         done = []
         watched = None  # name -> module, built once per batch when a rebind needs it
         for name in order:
             read = by_name[name]
             base = self.store.baselines[name]
-            old, new = parsed[name]
+            plan = plans[name]
             try:
-                applied = apply_source(read.module, read.path, old, new,
-                                       full=self.full or old is None)
+                applied = apply_source(read.module, read.path, plan)
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
-            base.source, base.parsed = read.source, new
+            base.source, base.parsed = read.source, plan.parsed
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
             updated = []
             if applied.rebound or applied.added:
@@ -210,4 +203,4 @@ class Reloader:
         return "\n".join(lines)
 
 
-__all__ = ["Reloader", "MODES"]
+__all__ = ["Reloader"]

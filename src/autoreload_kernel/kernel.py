@@ -17,6 +17,7 @@ from traitlets import Bool, Enum, List, Unicode, observe
 
 from . import DISPLAY_NAME, __version__
 from .engine import Reloader
+from .magics import register as register_magics
 
 #: Set to 1/true/yes/on to start the kernel with reloading turned off.
 DISABLE_ENV = "AUTORELOAD_KERNEL_DISABLE"
@@ -71,6 +72,7 @@ class AutoreloadKernel(IPythonKernel):
             use_inotify=not self.poll,
         )
         self.reloader.start()
+        register_magics(self.shell, self.reloader)
         # `%config AutoreloadKernel.mode = ...` finds the shell's configurables.
         if self not in self.shell.configurables:
             self.shell.configurables.append(self)

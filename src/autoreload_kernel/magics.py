@@ -18,7 +18,7 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from .engine import MODES
+from .modes import MODES
 
 _OURS = {"autoreload", "IPython.extensions.autoreload"}
 _AIMPORT = re.compile(r"^([\w.]+)(?:\s+as\s+(\w+))?$")

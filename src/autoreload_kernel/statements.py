@@ -1,11 +1,7 @@
-"""Diff two versions of a module's source, statement by statement.
+"""One version of a module's source, as top-level statements.
 
-The result says which top-level statements must run again: the new and changed
-ones, plus unchanged ones that read a name a re-run statement rebinds (so
-``Y = X * 2`` follows an edit of ``X``).  Everything else keeps the state it
-built when it first ran.  Definitions are matched by name, other statements by
-their text, so moving code around re-runs nothing; a statement whose text
-changed only in comments or layout is not re-run either.
+Each statement keeps its text and (lazily) the names it binds and reads; the
+diff in :mod:`autoreload_kernel.plan` compares two versions through these.
 
 It must be cheap, because it runs in the cell right after a save.  A
 :class:`ParsedModule` keeps one version's statements; the next version is
@@ -20,13 +16,8 @@ import __future__
 import ast
 import copy
 from collections import defaultdict
-from dataclasses import dataclass, field
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _dump(node: ast.AST) -> str:
-    return ast.dump(node, include_attributes=False)
+DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def is_main_guard(stmt: ast.stmt) -> bool:
@@ -42,7 +33,7 @@ def is_main_guard(stmt: ast.stmt) -> bool:
     return bool(names and consts)
 
 
-def _is_docstring(stmt: ast.stmt) -> bool:
+def is_docstring(stmt: ast.stmt) -> bool:
     return (
         isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Constant)
@@ -110,7 +101,7 @@ class _Names(ast.NodeVisitor):
 
 def defined_in(stmt: ast.stmt) -> set[str]:
     """Names bound by ``def``/``class`` in a statement, also inside if/try/with/for."""
-    if isinstance(stmt, _DEFS):
+    if isinstance(stmt, DEFS):
         return {stmt.name}
     found: set[str] = set()
     for field_name in ("body", "orelse", "finalbody", "handlers"):
@@ -144,7 +135,7 @@ class Stmt:
 
     @property
     def name(self) -> str | None:
-        return self.node.name if isinstance(self.node, _DEFS) else None
+        return self.node.name if isinstance(self.node, DEFS) else None
 
     @property
     def start(self) -> int:
@@ -288,137 +279,11 @@ class ParsedModule:
                         "from __future__ imports must occur at the beginning of the file",
                         (filename, stmt.start, node.col_offset + 1, None),
                     )
-            elif not (index == 0 and _is_docstring(node)):
+            elif not (index == 0 and is_docstring(node)):
                 started = True
 
     @property
     def docstring(self) -> str | None:
-        if self.stmts and _is_docstring(self.stmts[0].node):
+        if self.stmts and is_docstring(self.stmts[0].node):
             return self.stmts[0].node.value.value
         return None
-
-
-@dataclass
-class ModuleDiff:
-    run: list[ast.stmt]
-    #: top-level names the old source bound and the new one no longer does
-    removed: set[str]
-    #: unchanged statements that moved: (first old line, last old line, delta)
-    moved: list[tuple[int, int, int]]
-    #: names bound by a def/class statement that ran again, defined once: the
-    #: only names whose old objects may take the new code
-    rebuilt: set[str] = field(default_factory=set)
-    #: class name path -> class-body names whose defining statement is unchanged
-    keep: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
-    #: class name path -> names the old class body bound and the new one does not
-    dropped: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
-    doc_changed: bool = False
-    flags: int = 0
-
-
-def _body_names(body: list[ast.stmt]) -> set[str]:
-    found: set[str] = set()
-    for stmt in body:
-        found |= names_of(stmt).stores
-    return found
-
-
-def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict,
-                rebound: set[str], dropped: dict) -> None:
-    """Record class-body data names whose statement did not change (keep their value).
-
-    A statement that reads a module name about to change is not "unchanged".
-    """
-    def key(stmt):
-        return ("def", stmt.name) if isinstance(stmt, _DEFS) else ("stmt", _dump(stmt))
-
-    old_by_key = {key(s): s for s in old.body}
-    same: set[str] = set()
-    for stmt in new.body:
-        k = key(stmt)
-        before = old_by_key.get(k)
-        if before is None:
-            continue
-        if isinstance(stmt, ast.ClassDef) and isinstance(before, ast.ClassDef):
-            _class_keep(before, stmt, path + (stmt.name,), keep, rebound, dropped)
-        elif not isinstance(stmt, _DEFS):
-            names = names_of(stmt)
-            if not names.loads & rebound:
-                same.update(names.stores)
-    keep[path] = same
-    dropped[path] = _body_names(old.body) - _body_names(new.body)
-
-
-def diff(old: ParsedModule, new: ParsedModule) -> ModuleDiff:
-    old_by_key = dict(zip(old.keys, old.stmts))
-    matched = {id(old_by_key[k]) for k in new.keys if k in old_by_key}
-    unmatched_dumps: dict[str, list[Stmt]] | None = None
-    run: list[ast.stmt] = []
-    moved: list[tuple[int, int, int]] = []
-    keep: dict[tuple, set[str]] = {}
-    class_dropped: dict[tuple, set[str]] = {}
-    rebound: set[str] = set()
-    rebuilt: set[str] = set()
-
-    for index, (key, stmt) in enumerate(zip(new.keys, new.stmts)):
-        node = stmt.node
-        if index == 0 and _is_docstring(node):
-            continue
-        if is_main_guard(node):
-            continue
-        before = old_by_key.get(key)
-        if before is stmt or (before is not None and before.text == stmt.text):
-            same = True
-        elif before is not None:  # a definition whose text changed: maybe only comments
-            same = _dump(before.node) == _dump(node)
-        else:  # a statement whose text is new: maybe only comments/layout changed
-            if unmatched_dumps is None:
-                unmatched_dumps = defaultdict(list)
-                for old_stmt in old.stmts:
-                    if id(old_stmt) not in matched and old_stmt.name is None:
-                        unmatched_dumps[_dump(old_stmt.node)].append(old_stmt)
-            candidates = unmatched_dumps.get(_dump(node))
-            before = candidates.pop(0) if candidates else None
-            same = before is not None
-        if same and rebound and stmt.names.loads & rebound:
-            same = False  # it reads something that is about to change
-        if same and rebuilt and stmt.names.deco_loads & rebuilt:
-            same = False  # decorated by a function that changed: decorate again
-        if same:
-            if before.start != stmt.start:
-                moved.append((before.start, before.end, stmt.start - before.start))
-            continue
-        if isinstance(node, ast.ClassDef) and before is not None and isinstance(
-            before.node, ast.ClassDef
-        ):
-            _class_keep(before.node, node, (node.name,), keep, rebound, class_dropped)
-        run.append(stmt.located())
-        defined = defined_in(node)
-        rebuilt |= defined
-        rebound |= stmt.names.stores - defined
-
-    # Names only a dropped statement bound are gone, unless another one binds them.
-    kept_nodes = {id(stmt.node) for stmt in new.stmts}
-    dropped: set[str] = set()
-    for stmt in old.stmts:
-        if id(stmt.node) not in kept_nodes:
-            dropped |= stmt.names.stores
-    if dropped:
-        for stmt in new.stmts:
-            dropped -= stmt.names.stores
-    # A name bound by several definitions (`_` for singledispatch handlers)
-    # cannot say which old object is which: those are rebound, never merged.
-    counts: dict[str, int] = defaultdict(int)
-    for stmt in new.stmts:
-        for name in defined_in(stmt.node):
-            counts[name] += 1
-    return ModuleDiff(
-        run=run,
-        removed=dropped,
-        moved=moved,
-        rebuilt={name for name in rebuilt if counts[name] == 1},
-        keep=keep,
-        dropped=class_dropped,
-        doc_changed=old.docstring != new.docstring,
-        flags=new.flags,
-    )

@@ -1,0 +1,203 @@
+"""Decide what a reload runs: the diff of two versions, as one :class:`ReloadPlan`.
+
+The plan says which top-level statements must run again: the new and changed
+ones, plus unchanged ones that read a name a re-run statement rebinds (so
+``Y = X * 2`` follows an edit of ``X``).  Everything else keeps the state it
+built when it first ran.  Definitions are matched by name, other statements by
+their text, so moving code around re-runs nothing; a statement whose text
+changed only in comments or layout is not re-run either.
+
+The engine asks :func:`plan_reload` for a plan and hands it to
+:mod:`autoreload_kernel.applying`, which runs it; parsing and diffing happen
+only here.
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .statements import DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard, names_of
+
+
+class ReloadFailed(Exception):
+    """The new source could not be applied; the module was left untouched."""
+
+    def __init__(self, error: BaseException, lineno: int | None):
+        super().__init__(str(error))
+        self.error = error
+        self.lineno = lineno
+
+    @classmethod
+    def at(cls, error: BaseException, path: str) -> "ReloadFailed":
+        """The failure, with the line of ``path`` where ``error`` happened."""
+        if isinstance(error, SyntaxError) and error.filename == path:
+            return cls(error, error.lineno)
+        line = None
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename == path:
+                line = frame.lineno
+        return cls(error, line)
+
+
+@dataclass
+class ReloadPlan:
+    """Everything the apply step needs to bring a module to its new source."""
+
+    #: the new version (becomes the module's baseline once the plan is applied)
+    parsed: ParsedModule
+    #: the statements to run, with the line numbers they have in the new version
+    run: list[ast.stmt]
+    flags: int = 0
+    #: top-level names the old source bound and the new one no longer does
+    removed: set[str] = field(default_factory=set)
+    #: unchanged statements that moved: (first old line, last old line, delta)
+    moved: list[tuple[int, int, int]] = field(default_factory=list)
+    #: names bound by a def/class statement that ran again, defined once: the
+    #: only names whose old objects may take the new code
+    rebuilt: set[str] = field(default_factory=set)
+    #: class name path -> class-body names whose defining statement is unchanged
+    keep: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
+    #: class name path -> names the old class body bound and the new one does not
+    dropped: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
+    doc_changed: bool = False
+    docstring: str | None = None
+
+
+def plan_reload(old: ParsedModule | None, source: bytes, path: str,
+                full: bool = False) -> ReloadPlan:
+    """The plan that brings a module from ``old`` to ``source``.
+
+    With ``full`` (or no usable old version) every statement runs again.
+    A syntax error raises :class:`ReloadFailed` naming its line.
+    """
+    try:
+        new = (old or ParsedModule(b"", [], [])).update(source, path)
+        new.check_future_imports(path)
+    except (SyntaxError, ValueError) as err:
+        raise ReloadFailed.at(err, path) from None
+    if full or old is None:
+        return ReloadPlan(parsed=new, run=[s.located() for s in new.stmts
+                                           if not is_main_guard(s.node)],
+                          flags=new.flags, rebuilt=_defined_once(new))
+    return diff(old, new)
+
+
+def _defined_once(parsed: ParsedModule) -> set[str]:
+    counts: dict[str, int] = defaultdict(int)
+    for stmt in parsed.stmts:
+        for name in defined_in(stmt.node):
+            counts[name] += 1
+    return {name for name, count in counts.items() if count == 1}
+
+
+def _dump(node: ast.AST) -> str:
+    return ast.dump(node, include_attributes=False)
+
+
+def _body_names(body: list[ast.stmt]) -> set[str]:
+    found: set[str] = set()
+    for stmt in body:
+        found |= names_of(stmt).stores
+    return found
+
+
+def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict,
+                rebound: set[str], dropped: dict) -> None:
+    """Record class-body data names whose statement did not change (keep their value).
+
+    A statement that reads a module name about to change is not "unchanged".
+    """
+    def key(stmt):
+        return ("def", stmt.name) if isinstance(stmt, DEFS) else ("stmt", _dump(stmt))
+
+    old_by_key = {key(s): s for s in old.body}
+    same: set[str] = set()
+    for stmt in new.body:
+        k = key(stmt)
+        before = old_by_key.get(k)
+        if before is None:
+            continue
+        if isinstance(stmt, ast.ClassDef) and isinstance(before, ast.ClassDef):
+            _class_keep(before, stmt, path + (stmt.name,), keep, rebound, dropped)
+        elif not isinstance(stmt, DEFS):
+            names = names_of(stmt)
+            if not names.loads & rebound:
+                same.update(names.stores)
+    keep[path] = same
+    dropped[path] = _body_names(old.body) - _body_names(new.body)
+
+
+def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
+    old_by_key = dict(zip(old.keys, old.stmts))
+    matched = {id(old_by_key[k]) for k in new.keys if k in old_by_key}
+    unmatched_dumps: dict[str, list[Stmt]] | None = None
+    run: list[ast.stmt] = []
+    moved: list[tuple[int, int, int]] = []
+    keep: dict[tuple, set[str]] = {}
+    class_dropped: dict[tuple, set[str]] = {}
+    rebound: set[str] = set()
+    rebuilt: set[str] = set()
+
+    for index, (key, stmt) in enumerate(zip(new.keys, new.stmts)):
+        node = stmt.node
+        if index == 0 and is_docstring(node):
+            continue
+        if is_main_guard(node):
+            continue
+        before = old_by_key.get(key)
+        if before is stmt or (before is not None and before.text == stmt.text):
+            same = True
+        elif before is not None:  # a definition whose text changed: maybe only comments
+            same = _dump(before.node) == _dump(node)
+        else:  # a statement whose text is new: maybe only comments/layout changed
+            if unmatched_dumps is None:
+                unmatched_dumps = defaultdict(list)
+                for old_stmt in old.stmts:
+                    if id(old_stmt) not in matched and old_stmt.name is None:
+                        unmatched_dumps[_dump(old_stmt.node)].append(old_stmt)
+            candidates = unmatched_dumps.get(_dump(node))
+            before = candidates.pop(0) if candidates else None
+            same = before is not None
+        if same and rebound and stmt.names.loads & rebound:
+            same = False  # it reads something that is about to change
+        if same and rebuilt and stmt.names.deco_loads & rebuilt:
+            same = False  # decorated by a function that changed: decorate again
+        if same:
+            if before.start != stmt.start:
+                moved.append((before.start, before.end, stmt.start - before.start))
+            continue
+        if isinstance(node, ast.ClassDef) and before is not None and isinstance(
+            before.node, ast.ClassDef
+        ):
+            _class_keep(before.node, node, (node.name,), keep, rebound, class_dropped)
+        run.append(stmt.located())
+        defined = defined_in(node)
+        rebuilt |= defined
+        rebound |= stmt.names.stores - defined
+
+    # Names only a dropped statement bound are gone, unless another one binds them.
+    kept_nodes = {id(stmt.node) for stmt in new.stmts}
+    dropped: set[str] = set()
+    for stmt in old.stmts:
+        if id(stmt.node) not in kept_nodes:
+            dropped |= stmt.names.stores
+    if dropped:
+        for stmt in new.stmts:
+            dropped -= stmt.names.stores
+    # A name bound by several definitions (`_` for singledispatch handlers)
+    # cannot say which old object is which: those are rebound, never merged.
+    return ReloadPlan(
+        parsed=new,
+        run=run,
+        removed=dropped,
+        moved=moved,
+        rebuilt=rebuilt & _defined_once(new),
+        keep=keep,
+        dropped=class_dropped,
+        doc_changed=old.docstring != new.docstring,
+        docstring=new.docstring,
+        flags=new.flags,
+    )
