@@ -1,0 +1,36 @@
+"""Long mode of the differential fuzz test: many random edit sequences, each save
+compared with a fresh import of the final source.
+
+    python benchmarks/fuzz.py --sequences 2000 --seed 1
+
+Prints one line per mismatch class (probe x edits) with examples; exits 1 on
+any mismatch.  The CI sample is tests/test_fuzz.py (same code, fixed seed).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from fuzzing.runner import Session  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequences", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--first", type=int, default=0, help="index of the first sequence")
+    parser.add_argument("--examples", type=int, default=3, help="examples shown per class")
+    args = parser.parse_args()
+    session = Session(args.seed)
+    try:
+        summary = session.run(args.sequences, first=args.first)
+    finally:
+        session.close()
+    print(summary.report(args.examples))
+    return 1 if summary.mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Drive the reload engine through random edit sequences and compare with the oracle.
+
+The engine runs in this process exactly as the kernel runs it: one
+:class:`~autoreload_kernel.engine.Reloader` whose ``check()`` runs after each
+save (the kernel calls it before the next cell).  Each sequence uses its own
+directory and module names.  A sequence stops at its first mismatching save;
+the mismatch is recorded with the edits of that save and the probes that differ.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autoreload_kernel.engine import Reloader
+
+from .oracle import Oracle
+from .probes import all_probes, make_held
+from .program import ROLES, Gen, edit, file_names, module_names, render
+
+
+@dataclass
+class Mismatch:
+    seed: int
+    sequence: int
+    step: int
+    edits: list[str]
+    diffs: list[tuple[str, str, str]]  # (probe, engine, oracle)
+
+    @property
+    def kind(self) -> str:
+        return self.diffs[0][0].split(":")[0] if self.diffs[0][0].startswith("held:") else (
+            ".".join(p for p in self.diffs[0][0].split(".")[2:3]) or self.diffs[0][0])
+
+    def describe(self) -> str:
+        lines = [f"seed {self.seed} sequence {self.sequence} save {self.step}: "
+                 f"edits {self.edits}"]
+        for probe, mine, theirs in self.diffs[:6]:
+            lines.append(f"    {probe}: engine {mine[:200]}  fresh {theirs[:200]}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Summary:
+    sequences: int = 0
+    saves: int = 0
+    skipped: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_class(self) -> Counter:
+        return Counter(_classify(m) for m in self.mismatches)
+
+    def report(self, examples: int = 3) -> str:
+        lines = [f"{self.sequences} sequences, {self.saves} saves, {self.skipped} skipped, "
+                 f"{len(self.mismatches)} mismatching sequences, {self.seconds:.1f} s"]
+        shown: Counter = Counter()
+        for cls, count in self.by_class().most_common():
+            lines.append(f"  {count:5d}  {cls}")
+            for m in self.mismatches:
+                if _classify(m) == cls and shown[cls] < examples:
+                    shown[cls] += 1
+                    lines.append("      " + m.describe().replace("\n", "\n      "))
+        return "\n".join(lines)
+
+
+def _classify(m: Mismatch) -> str:
+    """Probe kind x last edit kinds: enough to group one bug's mismatches."""
+    probe = m.diffs[0][0]
+    parts = probe.split(".")
+    kind = parts[0].split(":")[0] + ":" + (parts[-1] if len(parts) > 2 else parts[0])
+    edits = ",".join(sorted({e.split(":")[1] for e in m.edits}))
+    return f"{kind} after [{edits}]"
+
+
+class Session:
+    """One engine and one oracle, for many sequences."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        sys.dont_write_bytecode = True
+        self.root = Path(tempfile.mkdtemp(prefix="fuzz-engine-"))
+        self.reloader = Reloader(shell=None, use_inotify=False)
+        self.reloader.start()
+        self.oracle = Oracle()
+        self.summary = Summary()
+
+    def close(self) -> None:
+        self.oracle.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def run(self, sequences: int, saves=(3, 9), first: int = 0) -> Summary:
+        start = time.perf_counter()
+        for n in range(first, first + sequences):
+            self.sequence(n, saves)
+        self.summary.seconds += time.perf_counter() - start
+        return self.summary
+
+    # -- one sequence ---------------------------------------------------------------------
+    def sequence(self, n: int, saves) -> None:
+        rng = random.Random(f"{self.seed}/{n}")
+        tag = f"fz{self.seed}_{n}_"
+        gen = Gen(rng, tag)
+        prog = gen.program()
+        names, files = module_names(tag), file_names(tag)
+        root = self.root / f"s{n}"
+        texts = render(prog)
+        for rel, text in texts.items():
+            _write(root, rel, text)
+        self.summary.sequences += 1
+        sys.path.insert(0, str(root))
+        try:
+            good = {"model": copy.deepcopy(prog),
+                    "sources": {role: texts[files[role]] for role in ROLES}}
+            reply = self._ask(prog, names, files, good, [])
+            if reply["fell_back"] or reply["broken"]:
+                self.summary.skipped += 1  # the generator made a program that never imports
+                return
+            try:
+                mods = {role: importlib.import_module(names[role]) for role in
+                        ("pkg", "core", "a", "b")}
+            except Exception:  # noqa: BLE001
+                self.summary.skipped += 1
+                return
+            self.reloader.check(show_errors=False)
+            held = make_held({r: prog[r] for r in ROLES}, mods)
+            paths = {role: str(root / rel) for role, rel in files.items()}
+            for step in range(1, rng.randint(*saves) + 1):
+                edits = [edit(gen, prog) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
+                new = render(prog)
+                for rel, text in new.items():
+                    if text != texts[rel]:
+                        _write(root, rel, text)
+                texts = new
+                self.reloader.check(show_errors=False)
+                self.summary.saves += 1
+                reply = self._ask(prog, names, files, good, sorted(held))
+                failed = set(reply["fell_back"]) | set(reply["broken"])
+                effective = dict(prog, **{r: good["model"][r] for r in failed})
+                mods = {r: sys.modules.get(names[r]) for r in ROLES if r not in reply["broken"]}
+                mine = all_probes(effective, mods, paths, held, failed)
+                for role in ROLES:
+                    mine[f"{role}.failed"] = repr(names[role] in self.reloader.report.failures)
+                    reply["probes"][f"{role}.failed"] = repr(role in failed)
+                diffs = _differences(mine, reply["probes"])
+                if diffs:
+                    self.summary.mismatches.append(Mismatch(self.seed, n, step, edits, diffs))
+                    return
+                for role in ROLES:
+                    if role not in failed:
+                        good["model"][role] = copy.deepcopy(prog[role])
+                        good["sources"][role] = texts[files[role]]
+        finally:
+            sys.path.remove(str(root))
+            for name in list(sys.modules):
+                if name.startswith(tag):
+                    del sys.modules[name]
+                    self.reloader.store.baselines.pop(name, None)
+            self.reloader.report.failures.clear()
+            shutil.rmtree(root, ignore_errors=True)
+
+    def _ask(self, prog, names, files, good, held_keys) -> dict:
+        return self.oracle.ask({
+            "names": names, "files": files,
+            "sources": {role: render(prog)[files[role]] for role in ROLES},
+            "fallback": good["sources"],
+            "model": {k: v for k, v in prog.items()},
+            "good_model": good["model"], "held": held_keys,
+        })
+
+
+def _differences(mine: dict, theirs: dict) -> list[tuple[str, str, str]]:
+    out = []
+    for key in sorted(mine.keys() | theirs.keys()):
+        if key.startswith("held:") and (key not in theirs or key not in mine):
+            continue  # the oracle could not make that object from the final source
+        a, b = mine.get(key, "<no probe>"), theirs.get(key, "<no probe>")
+        if a != b:
+            out.append((key, a, b))
+    return out
+
+
+def _write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def run(sequences: int, seed: int, saves=(3, 9)) -> Summary:
+    session = Session(seed)
+    try:
+        return session.run(sequences, saves)
+    finally:
+        session.close()
