@@ -13,7 +13,7 @@ import threading
 
 from .applying import MISSING, apply_source
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
-from .changes import ChangeFinder
+from .changes import ChangeFinder, Read
 from .modes import MODE_NUMBER, MODES
 from .ordering import reload_order
 from .plan import ReloadFailed, plan_reload
@@ -36,6 +36,11 @@ class Reloader:
         self.index = ImportIndex(self.store)
         self.notebook = NotebookImports()
         self.report = Reporter(verbose=verbose)
+        #: Called as ``listener(name, path, old_source, new_source)`` after each
+        #: successful reload; an exception in one never breaks the reload.
+        self.listeners: list = []
+        #: Callables returning extra lines for the status view.
+        self.status_parts: list = []
         #: Held while checking or reloading.  Re-entrant, so a check started by
         #: `%autoreload` inside a cell or by the kernel nests; the kernel's
         #: subshell threads only try it and go on if it is taken.
@@ -137,6 +142,7 @@ class Reloader:
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
+            old_source = base.source
             base.source, base.parsed = read.source, plan.parsed
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
             updated = []
@@ -153,9 +159,31 @@ class Reloader:
             self.report.reloaded(name, applied.patched, applied.added, applied.removed,
                                  updated, applied.notes, rebound)
             done.append(name)
+            self._announce(name, read.path, old_source, read.source)
         if done:
             self._retry_failed()
         return done
+
+    def _announce(self, name: str, path: str, old: bytes, new: bytes) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(name, path, old, new)
+            except Exception:  # noqa: BLE001 - a listener never breaks a reload
+                pass
+
+    def apply_given(self, sources: dict[str, bytes]) -> list[str]:
+        """Apply versions handed over as bytes (name -> source) rather than read
+        from files -- what a cluster worker does with an edit made in the kernel.
+        Same diff, order, patching and failure records as a check."""
+        with self.lock:
+            self.finder.refresh()
+            reads = []
+            for name, data in sources.items():
+                watched = self.finder.watched.get(name)
+                base = self.store.baselines.get(name)
+                if watched is not None and base is not None and base.source != data:
+                    reads.append(Read(name, watched.module, watched.path, data, True))
+            return self._apply(reads) if reads else []
 
     def _retry_failed(self) -> None:
         """After a reload, modules that failed for a reason outside their own file
@@ -200,6 +228,11 @@ class Reloader:
         if self.report.history:
             lines.append("recent:")
             lines.extend("  " + h for h in self.report.history[-5:])
+        for part in self.status_parts:
+            try:
+                lines.extend(part())
+            except Exception:  # noqa: BLE001 - the status view always answers
+                pass
         return "\n".join(lines)
 
 

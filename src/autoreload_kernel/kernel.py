@@ -16,6 +16,7 @@ from ipykernel.ipkernel import IPythonKernel
 from traitlets import Bool, Enum, List, Unicode, observe
 
 from . import DISPLAY_NAME, __version__
+from .clusters import ClusterRoom
 from .engine import Reloader
 from .magics import register as register_magics
 
@@ -59,6 +60,12 @@ class AutoreloadKernel(IPythonKernel):
         "(for network file systems that send no inotify events).",
     ).tag(config=True)
 
+    clusters = Bool(
+        True,
+        help="Send each edit to the workers and engines of the Dask and ipyparallel "
+        "clients made in this kernel (and to the Dask scheduler).",
+    ).tag(config=True)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         if _env_disabled():
@@ -73,6 +80,7 @@ class AutoreloadKernel(IPythonKernel):
         )
         self.reloader.start()
         register_magics(self.shell, self.reloader)
+        self.cluster_room = ClusterRoom(self.reloader, enabled=self.clusters)
         # `%config AutoreloadKernel.mode = ...` finds the shell's configurables.
         if self not in self.shell.configurables:
             self.shell.configurables.append(self)
@@ -93,6 +101,11 @@ class AutoreloadKernel(IPythonKernel):
         if hasattr(self, "reloader"):
             self.reloader.set_filters(self.include, self.exclude)
 
+    @observe("clusters")
+    def _clusters_changed(self, change):
+        if hasattr(self, "cluster_room"):
+            self.cluster_room.set_enabled(change["new"])
+
     @property
     def banner(self):  # type: ignore[override]
         return (
@@ -110,6 +123,8 @@ class AutoreloadKernel(IPythonKernel):
             return
         try:
             self.reloader.check(show_errors=show_errors)
+            if on_main:
+                self.cluster_room.sync()
         except KeyboardInterrupt:
             # Interrupted while reloading: a module interrupted while its code ran
             # was rolled back; the cell runs.
@@ -144,7 +159,17 @@ class AutoreloadKernel(IPythonKernel):
         reply = super().do_execute(code, silent, *args, **kwargs)
         if inspect.isawaitable(reply):
             reply = await reply
+        self._sync_clusters()  # first contact right after the cell that made a client
         return reply
+
+    def _sync_clusters(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        with self.reloader.lock:
+            try:
+                self.cluster_room.sync()
+            except BaseException as err:  # noqa: BLE001 - the reply must always be sent
+                self._internal_error(err)
 
     async def do_complete(self, code, cursor_pos):
         self._check(show_errors=False)

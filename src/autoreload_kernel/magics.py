@@ -48,12 +48,21 @@ class AutoreloadMagics(Magics):
                               help="re-run whole modules instead of only what changed")
     @magic_arguments.argument("--status", action="store_true",
                               help="show what is watched and what failed last")
+    @magic_arguments.argument("--clusters", choices=["on", "off"],
+                              help="send edits to Dask/ipyparallel workers (on, the "
+                              "default) or not (off)")
     def autoreload(self, line=""):
         """Control automatic reloading (this kernel reloads before every cell by default)."""
         args = magic_arguments.parse_argstring(self.autoreload, line)
         r = self.reloader
         if args.status:
             print(r.status())
+            return
+        if args.clusters:
+            kernel = getattr(self.shell, "kernel", None)
+            if kernel is None or not hasattr(kernel, "clusters"):
+                raise UsageError("--clusters needs the Python (autoreload) kernel")
+            kernel.clusters = args.clusters == "on"
             return
         mode = args.mode.lower()
         r.full = args.full or mode.endswith("-")

@@ -1,0 +1,114 @@
+"""ipyparallel adapter: the client's own channels to its engines.
+
+ipyparallel ships a function's code by value but runs it with the engine's
+own module globals, so without the module's new version on the engine the new
+``f`` would call the old helpers.  Edits go to every engine with a direct
+``apply_async``; engines that register later get every shipped module from the
+client's registration callback, sent before any task the user submits after
+the engine appears.
+
+ipyparallel keeps no registry of clients, so the first time it is seen its
+``Client.__init__`` is wrapped to record new clients in a weak set, and the
+clients that already exist are found once on the heap.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import ipyparallel
+
+_clients: "weakref.WeakSet" = weakref.WeakSet()
+_hooked = False
+
+
+def _hook() -> None:
+    global _hooked
+    if _hooked:
+        return
+    _hooked = True
+    cls = ipyparallel.Client
+    original = cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        _clients.add(self)
+
+    __init__.__wrapped__ = original
+    cls.__init__ = __init__
+    for obj in gc.get_objects():  # once: clients made before the hook
+        if isinstance(obj, cls):
+            _clients.add(obj)
+
+
+def clients() -> list:
+    _hook()
+    return [c for c in list(_clients) if not getattr(c, "_closed", False)]
+
+
+class IpyparallelAdapter:
+    kind = "ipyparallel"
+    members = "engines"
+
+    def __init__(self, client):
+        self.client = client
+        self.label = "ipyparallel client"
+        self.versions: list = []
+        self.kernel = None
+        self._late: list = []  # (engine id, AsyncResult) sent to engines that joined
+        client._registration_callbacks.append(self._registered)
+
+    @staticmethod
+    def key(client) -> str:
+        return f"ipyparallel {id(client)}"
+
+    def alive(self) -> bool:
+        return not getattr(self.client, "_closed", False)
+
+    def call_all(self, function, *args, timeout: float = 60) -> dict:
+        client = self.client
+        pending = []
+        for eid in list(client.ids):
+            try:
+                pending.append((eid, client[eid].apply_async(function, *args)))
+            except Exception as err:  # noqa: BLE001
+                pending.append((eid, err))
+        return {f"engine {eid}": self._result(ar, timeout) for eid, ar in pending}
+
+    @staticmethod
+    def _result(ar, timeout):
+        if isinstance(ar, BaseException):
+            return ar
+        try:
+            return ar.get(timeout=timeout)
+        except BaseException as err:  # noqa: BLE001 - the engine's own error
+            return err
+
+    def remember(self, versions, kernel) -> None:
+        self.versions, self.kernel = versions, kernel
+
+    def _registered(self, event) -> None:
+        """On the client's IO thread: queue the modules before any later task."""
+        if event.get("event") != "register" or not self.versions:
+            return
+        eid = event.get("id")
+        try:
+            self._late.append((eid, self.client[eid].apply_async(
+                _receive(), self.versions, self.kernel)))
+        except Exception as err:  # noqa: BLE001 - never break the client
+            self._late.append((eid, err))
+
+    def late_results(self) -> dict:
+        done = {}
+        for eid, ar in list(self._late):
+            if isinstance(ar, BaseException) or ar.ready():
+                self._late.remove((eid, ar))
+                done[f"engine {eid}"] = self._result(ar, 0)
+        return done
+
+
+def _receive():
+    from .worker import receive
+
+    return receive

@@ -1,0 +1,232 @@
+"""The cluster room: find the clients made in this kernel, keep their workers
+on the versions the kernel runs, and say what went wrong, once.
+
+The kernel calls :meth:`ClusterRoom.sync` before and after each execute
+request (cheap when no cluster package is loaded: two dict lookups), and the
+engine calls :meth:`ClusterRoom.on_reload` after each successful reload.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import worker
+from .shipping import Version, loaded_versions, version_of
+
+_FIX = ("install autoreload-kernel in the workers' environment "
+        "(`pip install autoreload-kernel`, the version this kernel runs)")
+
+
+def _remote_error(result) -> str:
+    """'ename: evalue' of an exception, local or relayed by the cluster."""
+    name = getattr(result, "ename", None) or type(result).__name__
+    value = getattr(result, "evalue", None) or str(result)
+    return f"{name}: {value}"
+
+
+class ClusterRoom:
+    def __init__(self, reloader, enabled: bool = True, stream=None):
+        self.reloader = reloader
+        self.enabled = enabled
+        self.stream = stream
+        #: every module shipped (or to ship) as the kernel runs it, by name
+        self.shipped: dict[str, Version] = {}
+        #: fingerprints by module name (dask task keys include them)
+        self.fingerprints: dict[str, str] = {}
+        self.pending: dict[str, Version] = {}
+        self.adapters: dict[str, object] = {}
+        #: (adapter label, worker address) -> {module: error}
+        self.out_of_date: dict[tuple[str, str], dict[str, str]] = {}
+        self._watched_count = -1
+        self._said: set[str] = set()
+        self.kernel = worker.identity()
+        reloader.listeners.append(self.on_reload)
+        reloader.status_parts.append(self.status_lines)
+
+    # -- events from the engine ----------------------------------------------------
+    def on_reload(self, name: str, path: str, old: bytes, new: bytes) -> None:
+        version = version_of(name, path, new, old)
+        if version is None:
+            return
+        self.fingerprints[name] = version.fingerprint
+        if self.adapters:
+            self.pending[name] = version
+        self.shipped[name] = version
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = enabled
+        if not enabled:
+            self.adapters.clear()  # turned on again: first contact again
+            self.pending.clear()
+
+    # -- the sync point ----------------------------------------------------------
+    def sync(self) -> None:
+        if not self.enabled:
+            return
+        modules = sys.modules
+        has_dask, has_ipp = "distributed" in modules, "ipyparallel" in modules
+        if not (has_dask or has_ipp):
+            return
+        new = self._new_clients(has_dask, has_ipp)
+        if not self.adapters:
+            return
+        self._learn_new_modules()
+        for key, adapter in list(self.adapters.items()):
+            if not adapter.alive():
+                del self.adapters[key]
+                continue
+            late = adapter.late_results()
+            if late:
+                self._digest(adapter, late, list(self.shipped.values()))
+            if key in new:
+                self._first_contact(adapter)
+            elif self.pending:
+                self._push(adapter, list(self.pending.values()))
+        self.pending.clear()
+
+    def _new_clients(self, has_dask: bool, has_ipp: bool) -> set[str]:
+        found = []
+        if has_dask:
+            from . import dask as dask_adapter
+
+            found += [(dask_adapter.DaskAdapter, c) for c in dask_adapter.clients()]
+        if has_ipp:
+            from . import ipyparallel as ipp_adapter
+
+            found += [(ipp_adapter.IpyparallelAdapter, c) for c in ipp_adapter.clients()]
+        new = set()
+        for cls, client in found:
+            try:
+                key = cls.key(client)
+            except Exception:  # noqa: BLE001 - a client still connecting
+                continue
+            if key not in self.adapters:
+                self.adapters[key] = cls(client)
+                new.add(key)
+                if cls.kind == "Dask":
+                    from .dask import version_tokens
+
+                    version_tokens(self.fingerprints)
+        return new
+
+    def _learn_new_modules(self) -> None:
+        """Modules imported in the kernel since the last look are shipped too."""
+        watched = self.reloader.finder.watched
+        if len(watched) == self._watched_count:
+            return
+        self._watched_count = len(watched)
+        for name, version in loaded_versions(self.reloader).items():
+            if name not in self.shipped:
+                self.shipped[name] = version
+                self.fingerprints[name] = version.fingerprint
+                self.pending[name] = version
+
+    # -- talking to workers -----------------------------------------------------------
+    def _payload(self, versions) -> list[tuple]:
+        return [tuple(v) for v in versions]
+
+    def _first_contact(self, adapter) -> None:
+        manifest = {v.name: v.fingerprint for v in self.shipped.values()}
+        try:
+            answers = adapter.call_all(worker.needs, manifest, self.kernel)
+            wanted = set()
+            for answer in answers.values():
+                if isinstance(answer, dict):
+                    wanted.update(answer.get("needs", ()))
+            versions = [self.shipped[n] for n in sorted(wanted)]
+            results = answers
+            if versions:
+                results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
+            self._digest(adapter, results, versions)
+            adapter.remember(self._payload(self.shipped.values()), self.kernel)
+        except Exception as err:  # noqa: BLE001 - the user's job goes on
+            self._say(f"contact:{adapter.label}:{type(err).__name__}",
+                      f"[autoreload] could not reach the {adapter.members} of the "
+                      f"{adapter.label} ({_remote_error(err)}); edits do not reach them.")
+
+    def _push(self, adapter, versions) -> None:
+        try:
+            results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
+            self._digest(adapter, results, versions)
+            adapter.remember(self._payload(self.shipped.values()), self.kernel)
+        except Exception as err:  # noqa: BLE001
+            self._say(f"push:{adapter.label}:{type(err).__name__}",
+                      f"[autoreload] could not send the edit to the {adapter.members} of "
+                      f"the {adapter.label} ({_remote_error(err)}).")
+
+    def _digest(self, adapter, results: dict, versions) -> None:
+        """One line per module that failed somewhere; one-time notes for workers
+        that cannot take edits at all."""
+        failed: dict[str, list[tuple[str, str]]] = {}
+        for address, result in results.items():
+            slot = (adapter.label, address)
+            if not isinstance(result, dict):
+                text = _remote_error(result)
+                if "autoreload_kernel" in text:
+                    self._say(f"missing:{adapter.label}", (
+                        f"[autoreload] {adapter.kind} {address} has no autoreload-kernel "
+                        f"({text}), so edits do not reach it; {_FIX}. Your tasks still run."))
+                else:
+                    self._say(f"error:{adapter.label}:{text}", (
+                        f"[autoreload] {adapter.kind} {address} could not take edits "
+                        f"({text}). Your tasks still run."))
+                for v in versions:
+                    self.out_of_date.setdefault(slot, {})[v.name] = text
+                continue
+            if result.get("same_process"):
+                continue
+            python = result.get("python")
+            if python and python != "%d.%d" % sys.version_info[:2]:
+                self._say(f"python:{adapter.label}:{python}", (
+                    f"[autoreload] {adapter.kind} {address} runs Python {python}, the kernel "
+                    f"{sys.version_info[0]}.{sys.version_info[1]}; edits are still sent, but run "
+                    "the workers with the kernel's Python to be sure they apply alike."))
+            if "error" in result:
+                self._say(f"internal:{adapter.label}:{result['error']}", (
+                    f"[autoreload] {adapter.kind} {address}: could not take edits "
+                    f"({result['error']}). Your tasks still run."))
+                continue
+            mine = self.out_of_date.get(slot, {})
+            for v in versions:
+                error = result.get("failed", {}).get(v.name)
+                if error is None:
+                    mine.pop(v.name, None)
+                else:
+                    mine[v.name] = error
+                    failed.setdefault(v.name, []).append((address, error))
+            if mine:
+                self.out_of_date[slot] = mine
+            else:
+                self.out_of_date.pop(slot, None)
+        total = sum(1 for r in results.values()
+                    if not (isinstance(r, dict) and r.get("same_process")))
+        for name, where in failed.items():
+            address, error = where[0]
+            self._print(f"[autoreload] {name}: {len(where)} of {total} {adapter.kind} "
+                        f"{adapter.members} could not apply the new version ({address}: "
+                        f"{error}); they keep the previous one until the next good save.")
+
+    # -- what the user sees -----------------------------------------------------------
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream or sys.stderr, flush=True)
+
+    def _say(self, key: str, text: str) -> None:
+        if key not in self._said:
+            self._said.add(key)
+            self._print(text)
+
+    def status_lines(self) -> list[str]:
+        if not self.enabled:
+            return ["clusters: off (edits are not sent to Dask or ipyparallel workers)"]
+        if not self.adapters:
+            return ["clusters: on, no Dask or ipyparallel client in this kernel"]
+        lines = ["clusters: on, sending edits to: "
+                 + ", ".join(a.label for a in self.adapters.values())]
+        if self.out_of_date:
+            lines.append("out-of-date workers (running a previous version):")
+            for (label, address), mods in sorted(self.out_of_date.items()):
+                for name, error in sorted(mods.items()):
+                    lines.append(f"  {address} ({label}): {name}: {error}")
+        else:
+            lines.append("every worker runs the kernel's versions")
+        return lines

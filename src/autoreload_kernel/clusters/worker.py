@@ -1,0 +1,130 @@
+"""What runs on a worker or engine: lay out shipped files, apply edits in place.
+
+Files of modules the worker has not imported go into a private directory
+(mode 0700, made by ``tempfile.mkdtemp``) put first on ``sys.path``, so the
+kernel's version wins over any other copy the worker could find.  Modules the
+worker already runs are brought to the new version by this project's own
+engine (:meth:`Reloader.apply_given`): the same statement diff and in-place
+patching as in the kernel, state kept, all or nothing.
+
+Every entry point returns a plain report and never raises: a worker must keep
+serving the user's tasks whatever happens here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import sys
+import tempfile
+import threading
+
+from .shipping import Version, fingerprint
+
+_lock = threading.Lock()
+_side: "_WorkerSide | None" = None
+
+
+def identity() -> tuple[str, int]:
+    return socket.gethostname(), os.getpid()
+
+
+class _WorkerSide:
+    def __init__(self):
+        from ..engine import Reloader
+
+        self.root = tempfile.mkdtemp(prefix="autoreload-kernel-")  # 0700
+        sys.path.insert(0, self.root)
+        self.reloader = Reloader(shell=None, use_inotify=False)
+        self.reloader.start()  # records what user modules import from now on
+        self.written: dict[str, str] = {}  # module name -> fingerprint of our file
+
+    def running(self, name: str) -> str | None:
+        """Fingerprint of the version this process runs or would import from our files."""
+        if name in sys.modules:
+            self.reloader.finder.refresh()
+            base = self.reloader.store.baselines.get(name)
+            return fingerprint(base.source) if base is not None else None
+        return self.written.get(name)
+
+    def write(self, version: Version) -> None:
+        target = os.path.join(self.root, *version.relpath.split("/"))
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        tmp = target + ".tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(version.source)
+        os.replace(tmp, target)
+        self.written[version.name] = version.fingerprint
+        parent = sys.modules.get(version.name.rpartition(".")[0])
+        package_dir = os.path.dirname(target)
+        paths = getattr(parent, "__path__", None)
+        if parent is not None and paths is not None and package_dir not in list(paths):
+            try:  # a package imported from elsewhere must find our submodule too
+                paths.insert(0, package_dir)
+            except AttributeError:
+                paths.append(package_dir)
+
+    def ours(self, path: str) -> bool:
+        return os.path.abspath(path).startswith(self.root + os.sep)
+
+    def receive(self, versions: list[Version]) -> dict:
+        report: dict = {"applied": [], "written": [], "failed": {}}
+        in_place = {v.name: v for v in versions if v.name in sys.modules}
+        fresh = [v for v in versions if v.name not in in_place
+                 and self.written.get(v.name) != v.fingerprint]
+        for version in fresh:
+            self.write(version)
+            report["written"].append(version.name)
+        if fresh:
+            importlib.invalidate_caches()
+        if in_place:
+            reloader = self.reloader
+            done = reloader.apply_given({n: v.source for n, v in in_place.items()})
+            report["applied"] = done
+            for name, version in in_place.items():
+                watched = reloader.finder.watched.get(name)
+                failure = reloader.report.failures.get(name)
+                if name in done:
+                    if watched is not None and self.ours(watched.path):
+                        self.write(version)  # tracebacks show the lines that run
+                elif failure is not None and name not in done and self.running(name) != version.fingerprint:
+                    where = f"{failure.path}:{failure.lineno}" if failure.lineno else failure.path
+                    report["failed"][name] = f"{where}: {failure.error}"
+                elif watched is None:
+                    path = getattr(sys.modules[name], "__file__", None)
+                    report["failed"][name] = (f"{path}: imported from an installed location, "
+                                              "not reloaded here")
+        return report
+
+
+def _side_or_start() -> _WorkerSide:
+    global _side
+    if _side is None:
+        _side = _WorkerSide()
+    return _side
+
+
+def _guarded(work, kernel):
+    report = {"python": "%d.%d" % sys.version_info[:2]}
+    if tuple(kernel) == identity():
+        report["same_process"] = True  # the kernel's own reload already did it
+        return report
+    try:
+        with _lock:
+            report.update(work(_side_or_start()))
+    except BaseException as err:  # noqa: BLE001 - never break the worker
+        report["error"] = f"{type(err).__name__}: {err}"
+    return report
+
+
+def needs(manifest: dict[str, str], kernel) -> dict:
+    """Which of the kernel's modules (name -> fingerprint) this worker lacks or
+    holds in another version."""
+    return _guarded(lambda side: {"needs": [n for n, fp in manifest.items()
+                                            if side.running(n) != fp]}, kernel)
+
+
+def receive(versions, kernel) -> dict:
+    """Bring the given versions here: write files, apply edits in place."""
+    return _guarded(lambda side: side.receive([Version(*v) for v in versions]), kernel)
