@@ -1,10 +1,13 @@
-"""CI's smoke run of the benchmark: it must run and compare all three kernels.
+"""CI's smoke run of the benchmark: it must run, compare all three kernels, and reload.
 
 Times are not judged here (a shared CI machine is too noisy, and the targets
 live in benchmarks/run.py's full run); what must hold is that every
-configuration starts and that the two reloaders see the probe edit.
+configuration starts, that the two reloaders picked up every timed edit the
+quick run made (the counts in the table's edit rows, read back from each
+kernel), and that plain ipykernel picked up none.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +15,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _seen(row: str) -> list[tuple[int, int]]:
+    """(seen, edits) per configuration cell of a table row, A, B, C in order."""
+    cells = [c.strip() for c in row.strip().strip("|").split("|")][1:4]
+    out = []
+    for text in cells:
+        m = re.search(r"(\d+)/(\d+) seen", text)
+        assert m, f"no edit count in {text!r} (row: {row})"
+        out.append((int(m.group(1)), int(m.group(2))))
+    return out
+
+
 def test_quick_benchmark_runs_all_three_configurations():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
@@ -23,7 +37,14 @@ def test_quick_benchmark_runs_all_three_configurations():
     for config in ("A: plain", "B: `%autoreload 2`", "C: `python-autoreload`"):
         assert config in header
     assert "Empty cell (`pass`) round trip" in out
-    assert "Cell right after editing a 70-definition module" in out
     assert "C: python-autoreload: one-off probe edit picked up." in out
     assert "B: %autoreload 2: one-off probe edit picked up." in out
     assert "A: plain: one-off probe edit not picked up" in out
+    edit_rows = [line for line in out.splitlines()
+                 if line.startswith("| Cell right after editing a 70-definition module")]
+    assert len(edit_rows) >= 2, out
+    for row in edit_rows:
+        (a_seen, a_n), (b_seen, b_n), (c_seen, c_n) = _seen(row)
+        assert a_n >= 1 and a_seen == 0, row  # plain never reloads
+        assert b_n >= 1 and b_seen == b_n, row
+        assert c_n >= 1 and c_seen == c_n, row  # the kernel saw every edit
