@@ -110,6 +110,65 @@ EDITS = [
      "import {m}\nimport types, sys\nsys.modules['{m}_other'] = types.ModuleType('{m}_other')\n"
      "sys.modules['{m}_other'].DEBUG = None\nfrom {m} import DEBUG\nfrom {m}_other import DEBUG",
      "assert DEBUG is None and {m}.DEBUG is True"),
+    # Found by the differential fuzzer (tests/fuzzing), issue 8 section 2:
+    ("comment-lines-inside-a-function-body",
+     "def f():\n    x = 1\n    raise ValueError(x)\n",
+     "def f():\n    # one\n\n    # two\n    x = 1\n    raise ValueError(x)\n",
+     "import {m}",
+     """
+        import inspect, traceback
+        try:
+            {m}.f()
+        except ValueError as err:
+            line = traceback.extract_tb(err.__traceback__)[-1].lineno
+        lines, start = inspect.getsourcelines({m}.f)
+        assert (line, start, len(lines)) == (6, 1, 6), (line, start, len(lines))
+     """),
+    ("function-with-an-alias-moves-once",
+     "def f():\n    return 1\n\ng = f\n",
+     "# one\n# two\n\ndef f():\n    return 1\n\ng = f\n",
+     "import {m}",
+     "assert {m}.f.__code__.co_firstlineno == 4, {m}.f.__code__.co_firstlineno"),
+    ("def-gaining-a-decorator-is-the-decorated-object",
+     "import functools\n\ndef deco(fn):\n    @functools.wraps(fn)\n    def w(*a):\n"
+     "        return ('w', fn(*a))\n    return w\n\ndef f(x):\n    return x\n",
+     "import functools\n\ndef deco(fn):\n    @functools.wraps(fn)\n    def w(*a):\n"
+     "        return ('w', fn(*a))\n    return w\n\n@deco\ndef f(x):\n    return x\n",
+     "import {m}\nfrom {m} import f as early",
+     "assert ({m}.f(1), {m}.f.__wrapped__(1), early(1)) == (('w', 1), 1, ('w', 1))"),
+    ("dataclass-base-gains-a-field",
+     "from dataclasses import dataclass, fields\n\n@dataclass\nclass B:\n    x: int = 1\n\n"
+     "@dataclass\nclass E(B):\n    y: int = 2\n",
+     "from dataclasses import dataclass, fields\n\n@dataclass\nclass B:\n    x: int = 1\n"
+     "    w: int = 0\n\n@dataclass\nclass E(B):\n    y: int = 2\n",
+     "import {m}; old = {m}.E",
+     "assert {m}.E is old and repr({m}.E()) == 'E(x=1, w=0, y=2)', repr({m}.E())"),
+    ("abc-base-gains-an-abstract-method",
+     "import abc\n\nclass A(abc.ABC):\n    @abc.abstractmethod\n    def run(self):\n"
+     "        pass\n\nclass I(A):\n    def run(self):\n        return 1\n",
+     "import abc\n\nclass A(abc.ABC):\n    @abc.abstractmethod\n    def run(self):\n"
+     "        pass\n\n    @abc.abstractmethod\n    def stop(self):\n        pass\n\n"
+     "class I(A):\n    def run(self):\n        return 1\n",
+     "import {m}",
+     """
+        assert {m}.I.__abstractmethods__ == frozenset({'stop'}), {m}.I.__abstractmethods__
+        try:
+            {m}.I()
+        except TypeError:
+            pass
+        else:
+            raise AssertionError('I() should fail: stop is abstract')
+     """),
+    ("rerun-statement-keeps-the-patched-def",
+     "def f():\n    return 1\n\nH = {'f': f, 'x': None}\n",
+     "def f():\n    return 2\n\nH = {'f': f, 'x': 1}\n",
+     "import {m}; old = {m}.f",
+     "assert {m}.H['f'] is {m}.f is old and {m}.H['f']() == 2"),
+    ("closure-made-before-the-edit-runs-the-new-code",
+     "def make_adder(n):\n    def add(x):\n        return x + n\n    return add\n",
+     "def make_adder(n):\n    def add(x):\n        return x + n + 100\n    return add\n",
+     "import {m}; add1 = {m}.make_adder(1)",
+     "assert add1(1) == 102 and {m}.make_adder(1)(1) == 102, add1(1)"),
     ("statements-sharing-a-line", "a = 1; b = 2 + \\\n3\nc = 4\n",
      "a = 1; b = 2 + \\\n4\nc = 4\n", "import {m}",
      "assert ({m}.a, {m}.b, {m}.c) == (1, 6, 4), ({m}.a, {m}.b, {m}.c)"),
@@ -158,6 +217,30 @@ def test_failure_caused_by_another_module_is_retried(kernel, modname):
     kernel.write(f"{b}.py", "OLD = 1\nNEW = 42\n")
     check(kernel, "pass")
     check(kernel, f"assert {a}.f() == 42, {a}.f()")
+
+
+def test_failed_import_is_retried_in_the_same_check(kernel, modname):
+    a, b = f"{modname}_a", f"{modname}_b"
+    kernel.write(f"{a}.py", "def f():\n    return 1\n")
+    kernel.write(f"{b}.py", f"from {a} import f\n")
+    check(kernel, f"import {a}, {b}")
+    kernel.write(f"{b}.py", f"from {a} import f, g\n")
+    first = check(kernel, "pass")
+    assert "ImportError" in first.stderr and f"{b}.py" in first.stderr
+    kernel.write(f"{a}.py", "def f():\n    return 1\n\ndef g():\n    return 2\n")
+    check(kernel, f"assert {b}.g() == 2")  # the very next cell, not the one after
+
+
+def test_decorated_def_takes_later_docstring_edits(kernel, modname):
+    m = modname
+    deco = "import functools\n\ndef deco(fn):\n    @functools.wraps(fn)\n    def w():\n" \
+           "        return ('w', fn())\n    return w\n\n"
+    kernel.write(f"{m}.py", deco + "def f():\n    'one'\n    return 1\n")
+    check(kernel, f"import {m}")
+    kernel.write(f"{m}.py", deco + "@deco\ndef f():\n    'one'\n    return 1\n")
+    check(kernel, f"assert {m}.f() == ('w', 1) and {m}.f.__wrapped__() == 1")
+    kernel.write(f"{m}.py", deco + "@deco\ndef f():\n    'two'\n    return 2\n")
+    check(kernel, f"assert ({m}.f.__doc__, {m}.f()) == ('two', ('w', 2)), {m}.f.__doc__")
 
 
 def test_directory_deleted_and_recreated_is_watched_again(kernel, modname):

@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from .patching import Patcher, shift_lines
+from .patching import Patcher, codes_by_qualname, shift_lines
 from .plan import ReloadFailed, ReloadPlan
 
 
@@ -68,7 +68,10 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
             # Only a def/class of this module that ran again hands its code to
             # the object it replaces; an alias or an import is a plain rebind.
             try:
-                kept = patcher.merge(old_value, value, (name,))
+                if name in plan.redecorated:
+                    patcher.forward(old_value, value)
+                else:
+                    kept = patcher.merge(old_value, value, (name,))
             except Exception as err:  # noqa: BLE001 - keep the new object, say why
                 result.notes.append(f"{name}: could not patch in place ({err}); "
                                     "references made before the edit keep the old object")
@@ -78,20 +81,34 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
         else:
             result.rebound.append((name, old_value, value))
     result.notes.extend(patcher.notes)
+    patcher.update_closures()
     for name, value in list(ns.items()):
         patcher.adopt_instance(value)
-        if before.get(name, MISSING) is value:
-            patcher.restore_in(value)  # registries filled by re-run decorators
+        survivor = patcher.old_for(value)
+        if survivor is not value:
+            # A re-run statement captured a def's new object (`ALIAS = f`): the
+            # module keeps one object per def, the patched old one.
+            ns[name] = survivor
+            result.rebound = [(n, o, survivor if n == name else v)
+                              for n, o, v in result.rebound if not (n == name and o is survivor)]
+        else:
+            patcher.restore_in(value)  # registries and tables holding new objects
     for name in plan.removed:
         if name in ns and not name.startswith("__"):
             result.removed.append(name)
             result.rebound.append((name, ns.pop(name), MISSING))
-    if plan.moved:
+    if plan.moved or plan.relined:
         # Untouched objects whose source moved: renumber their code.
+        moves = [(first, last, delta, None) for first, last, delta in plan.moved]
+        for first, last, delta, node in plan.relined:
+            code = compile(ast.Module(body=[node], type_ignores=[]), path, "exec",
+                           flags=plan.flags, dont_inherit=True)
+            moves.append((first, last, delta, codes_by_qualname(code)))
         untouched = [v for n, v in ns.items() if before.get(n, MISSING) is v
                      and n not in rebuilt]
+        seen: set[int] = set()  # an object bound to two names moves once
         for value in untouched:
-            shift_lines(value, plan.moved, path)
+            shift_lines(value, moves, path, seen)
     return result
 
 

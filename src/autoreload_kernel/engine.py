@@ -91,9 +91,22 @@ class Reloader:
             if show_errors:
                 self.report.show_pending()
             return []
-        reads = self.finder.reads()
+        done: list[str] = []
+        while True:
+            batch = self._apply(changed) if (changed := self._changed()) else []
+            done += batch
+            # A module that failed on another one (`from a import g` before a had
+            # g) is tried again in this same check once something else reloaded.
+            if not batch or not self._retry_failed():
+                break
+        if show_errors:
+            self.report.show_pending()
+        return done
+
+    def _changed(self) -> list:
+        """The reads of files that differ and should be applied now."""
         changed = []
-        for read in reads:
+        for read in self.finder.reads():
             if not read.differs:
                 self.report.recovered(read.name)
                 continue
@@ -104,10 +117,7 @@ class Reloader:
                 self.finder.invalidate_one(read.name)
                 continue
             changed.append(read)
-        done = self._apply(changed) if changed else []
-        if show_errors:
-            self.report.show_pending()
-        return done
+        return changed
 
     def _apply(self, changed) -> list[str]:
         by_name = {read.name: read for read in changed}
@@ -160,8 +170,6 @@ class Reloader:
                                  updated, applied.notes, rebound)
             done.append(name)
             self._announce(name, read.path, old_source, read.source)
-        if done:
-            self._retry_failed()
         return done
 
     def _announce(self, name: str, path: str, old: bytes, new: bytes) -> None:
@@ -183,15 +191,21 @@ class Reloader:
                 base = self.store.baselines.get(name)
                 if watched is not None and base is not None and base.source != data:
                     reads.append(Read(name, watched.module, watched.path, data, True))
-            return self._apply(reads) if reads else []
+            done = self._apply(reads) if reads else []
+            if done:
+                self._retry_failed()
+            return done
 
-    def _retry_failed(self) -> None:
+    def _retry_failed(self) -> bool:
         """After a reload, modules that failed for a reason outside their own file
-        (an import of a name that now exists) get another try."""
+        (an import of a name that now exists) get another try; False if none."""
+        retried = False
         for name, failure in list(self.report.failures.items()):
-            if not failure.syntax:
+            if not failure.syntax and not failure.retry:
                 failure.retry = True
                 self.finder.recheck(name)
+                retried = True
+        return retried
 
     def _fail(self, read, failure: ReloadFailed) -> None:
         self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source)

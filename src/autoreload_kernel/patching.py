@@ -17,6 +17,8 @@ objects and move the new code into them:
 
 from __future__ import annotations
 
+import abc
+import dataclasses
 import functools
 from enum import Enum
 from types import FunctionType, GetSetDescriptorType, MemberDescriptorType, MethodType
@@ -73,6 +75,8 @@ class Patcher:
         #: class path -> names the class body no longer binds
         self.dropped: dict = dropped or {}
         self.notes: list[str] = []
+        #: (file, qualname) -> new code of nested defs that changed
+        self.nested: dict[tuple[str, str], object] = {}
 
     def old_for(self, new):
         hit = self._replaced.get(id(new))
@@ -132,6 +136,7 @@ class Patcher:
             self._forward(old, new)
             return True
         self._note(old, new)
+        self._nested_changes(old.__code__, new.__code__, old.__qualname__)
         old.__code__ = new.__code__
         for old_cell, new_cell in zip(old.__closure__ or (), new.__closure__ or ()):
             try:
@@ -153,6 +158,37 @@ class Patcher:
             old.__dict__[key] = value if before is _EMPTY else self._merge_cell(before, value)
         return True
 
+    def _nested_changes(self, old_code, new_code, qualname: str) -> None:
+        """Remember nested defs whose code changed: closures made from them before
+        the edit take the new code (:meth:`update_closures`, one heap walk)."""
+        if old_code is new_code:
+            return
+        old_nested = codes_by_qualname(old_code, qualname + ".<locals>.")
+        if not old_nested:
+            return
+        new_nested = codes_by_qualname(new_code, qualname + ".<locals>.")
+        for qualname, code in new_nested.items():
+            before = old_nested.get(qualname)
+            if before is not None and not _same_code(before, code):
+                self.nested[(code.co_filename, qualname)] = code
+
+    def update_closures(self) -> None:
+        """Functions made by a nested def that changed (closures from a factory,
+        decorator wrappers) run the new code, when their free variables match.
+        This walks the heap, so it runs only when a nested def's code changed."""
+        if not self.nested:
+            return
+        import gc
+
+        for obj in gc.get_objects():
+            if type(obj) is FunctionType:
+                code = obj.__code__
+                new = self.nested.get((code.co_filename,
+                                       getattr(code, "co_qualname", obj.__qualname__)))
+                if new is not None and new is not code and new.co_freevars == code.co_freevars:
+                    obj.__code__ = new
+        self.nested.clear()
+
     def _merge_cell(self, old, new):
         """Merge a value captured by a closure (or stored on a function)."""
         mapped = self.old_for(new)
@@ -167,7 +203,7 @@ class Patcher:
             return self._merge_lru(old, new)
         return new
 
-    def _forward(self, old: FunctionType, new: FunctionType) -> None:
+    def _forward(self, old: FunctionType, new, note: bool = True) -> None:
         """Make ``old`` call ``new`` (their closures differ, so code cannot move)."""
         freevars = old.__code__.co_freevars
         lines = ["def _make():"]
@@ -188,7 +224,14 @@ class Patcher:
         old.__kwdefaults__ = {_TARGET: new}
         old.__doc__ = new.__doc__
         old.__wrapped__ = new  # inspect.signature() shows the real signature
-        self._note(old, new)
+        if note:
+            self._note(old, new)
+
+    def forward(self, old, new) -> None:
+        """``new`` replaces ``old`` in the module (its decorators changed); references
+        to ``old`` made before the edit call ``new``."""
+        if isinstance(old, FunctionType) and callable(new) and old is not new:
+            self._forward(old, new, note=False)
 
     # -- classes ---------------------------------------------------------------------
     def patch_class(self, old: type, new: type, path=()) -> None:
@@ -201,13 +244,13 @@ class Patcher:
         new_slots = new.__dict__.get("__slots__", _EMPTY)
         if _slot_names(old_slots) != _slot_names(new_slots):
             raise PatchError(f"{old.__qualname__}: __slots__ changed; old instances keep the old layout")
-        self._note(old, new)
         bases = tuple(self.old_for(b) for b in new.__bases__)
         if bases != old.__bases__:
             try:
                 old.__bases__ = bases
             except TypeError as err:
                 raise PatchError(f"{old.__qualname__}: cannot change base classes ({err})") from None
+        self._note(old, new)
         members = _enum_members(new) if issubclass(new, Enum) and issubclass(old, Enum) else {}
         if members:
             self._adopt_members(old, new)
@@ -239,6 +282,7 @@ class Patcher:
                 old.__doc__ = new.__doc__
             except (AttributeError, TypeError):
                 pass
+        _rederive_subclasses(old)
 
     def _patch_or_forward(self, old, new) -> bool:
         try:
@@ -406,8 +450,10 @@ def _enum_members(cls) -> dict:
 def shift_lines(obj, moved, filename: str, seen=None) -> None:
     """Renumber the code of an unchanged object whose source lines moved.
 
-    ``moved`` lists (first old line, last old line, delta) per moved statement;
-    each code object shifts by the delta of the statement it was defined in.
+    ``moved`` lists (first old line, last old line, delta, codes) per moved
+    statement; each code object shifts by the delta of the statement it was
+    defined in, or, when the statement changed only in comments or layout
+    inside it, takes the recompiled code of the same qualified name (``codes``).
     """
     if seen is None:
         seen = set()
@@ -422,12 +468,21 @@ def shift_lines(obj, moved, filename: str, seen=None) -> None:
     elif isinstance(obj, FunctionType):
         code = obj.__code__
         if code.co_filename == filename:
-            for first, last, delta in moved:
+            for first, last, delta, codes in moved:
                 if first <= code.co_firstlineno <= last:
-                    obj.__code__ = _shift_code(code, delta)
+                    new = _shift_code(code, delta) if codes is None else codes.get(
+                        getattr(code, "co_qualname", obj.__qualname__))
+                    if new is not None and new.co_freevars == code.co_freevars:
+                        obj.__code__ = new
                     break
         shift_lines(obj.__dict__.get("__wrapped__"), moved, filename, seen)
     elif isinstance(obj, type):
+        first_line = obj.__dict__.get("__firstlineno__")
+        if isinstance(first_line, int):  # what inspect reads on Python 3.13+
+            for first, last, delta, _codes in moved:
+                if first <= first_line <= last:
+                    type.__setattr__(obj, "__firstlineno__", first_line + delta)
+                    break
         for value in list(obj.__dict__.values()):
             if isinstance(value, (FunctionType, classmethod, staticmethod, property)) or (
                 isinstance(value, type) and value.__module__ == obj.__module__
@@ -442,3 +497,82 @@ def _shift_code(code, delta: int):
         _shift_code(c, delta) if hasattr(c, "co_firstlineno") else c for c in code.co_consts
     )
     return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
+
+
+def codes_by_qualname(code, prefix: str = "", found=None) -> dict:
+    """Every code object compiled inside ``code``, by the qualified name a
+    function made from it gets (``C.m``, ``f.<locals>.g``)."""
+    if found is None:
+        found = {}
+    for const in code.co_consts:
+        if hasattr(const, "co_firstlineno"):
+            qualname = getattr(const, "co_qualname", prefix + const.co_name)
+            found.setdefault(qualname, const)
+            nested = qualname + (".<locals>." if const.co_flags & _CO_OPTIMIZED else ".")
+            codes_by_qualname(const, nested, found)
+    return found
+
+
+_CO_OPTIMIZED = 0x0001
+
+
+def _same_code(a, b) -> bool:
+    """Same code apart from line numbers?"""
+    if (a.co_code != b.co_code or a.co_names != b.co_names or a.co_varnames != b.co_varnames
+            or a.co_freevars != b.co_freevars or a.co_cellvars != b.co_cellvars
+            or a.co_flags != b.co_flags or a.co_argcount != b.co_argcount
+            or a.co_kwonlyargcount != b.co_kwonlyargcount
+            or len(a.co_consts) != len(b.co_consts)):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if hasattr(x, "co_code") and hasattr(y, "co_code"):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or x != y:
+            return False
+    return True
+
+
+def _rederive_subclasses(cls: type) -> None:
+    """A patched class's unchanged subclasses derive what their class statement
+    computed from it: an ABC's ``__abstractmethods__``, a dataclass's fields
+    and generated methods.  (``__subclasses__`` is cheap: no heap walk.)"""
+    if isinstance(cls, abc.ABCMeta):
+        abc.update_abstractmethods(cls)
+    for sub in cls.__subclasses__():
+        if "__dataclass_fields__" in sub.__dict__ and "__dataclass_fields__" in cls.__dict__:
+            _rederive_dataclass(sub)
+        _rederive_subclasses(sub)
+
+
+#: what @dataclass generates, taken off before it runs again
+_DATACLASS_MADE = ("__init__", "__repr__", "__eq__", "__hash__", "__lt__", "__le__", "__gt__",
+                   "__ge__", "__setattr__", "__delattr__", "__match_args__",
+                   "__getstate__", "__setstate__")
+
+
+def _rederive_dataclass(cls: type) -> None:
+    params = cls.__dict__.get("__dataclass_params__")
+    if params is None or "__slots__" in cls.__dict__:
+        return
+    own = cls.__dict__.get("__annotations__", {})
+    fields = cls.__dict__["__dataclass_fields__"]
+    for name in own:
+        f = fields.get(name)
+        if f is None or f._field_type is not dataclasses._FIELD:
+            continue
+        type.__setattr__(cls, name, dataclasses.field(
+            default=f.default, default_factory=f.default_factory, init=f.init, repr=f.repr,
+            hash=f.hash, compare=f.compare, metadata=f.metadata, kw_only=f.kw_only))
+    for name in _DATACLASS_MADE:
+        value = cls.__dict__.get(name, _EMPTY)
+        code = getattr(getattr(value, "__wrapped__", value), "__code__", None)
+        if name == "__match_args__" or value is None or (
+                code is not None and code.co_filename == "<string>"):
+            if value is not _EMPTY:
+                type.__delattr__(cls, name)
+    for name in ("__dataclass_fields__", "__dataclass_params__"):
+        type.__delattr__(cls, name)
+    dataclasses.dataclass(cls, init=params.init, repr=params.repr, eq=params.eq,
+                          order=params.order, unsafe_hash=params.unsafe_hash,
+                          frozen=params.frozen)

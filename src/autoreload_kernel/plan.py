@@ -55,6 +55,13 @@ class ReloadPlan:
     removed: set[str] = field(default_factory=set)
     #: unchanged statements that moved: (first old line, last old line, delta)
     moved: list[tuple[int, int, int]] = field(default_factory=list)
+    #: statements changed only in comments or layout inside them: (first old
+    #: line, last old line, delta of the first line, the new node); their
+    #: code is compiled again for its line numbers but not run
+    relined: list[tuple[int, int, int, ast.stmt]] = field(default_factory=list)
+    #: defs whose decorators changed: the module binds the new object, as a fresh
+    #: import would (the old one forwards to it)
+    redecorated: set[str] = field(default_factory=set)
     #: names bound by a def/class statement that ran again, defined once: the
     #: only names whose old objects may take the new code
     rebuilt: set[str] = field(default_factory=set)
@@ -136,10 +143,12 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
     unmatched_dumps: dict[str, list[Stmt]] | None = None
     run: list[ast.stmt] = []
     moved: list[tuple[int, int, int]] = []
+    relined: list[tuple[int, int, int, ast.stmt]] = []
     keep: dict[tuple, set[str]] = {}
     class_dropped: dict[tuple, set[str]] = {}
     rebound: set[str] = set()
     rebuilt: set[str] = set()
+    redecorated: set[str] = set()
 
     for index, (key, stmt) in enumerate(zip(new.keys, new.stmts)):
         node = stmt.node
@@ -166,7 +175,10 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
         if same and rebuilt and stmt.names.deco_loads & rebuilt:
             same = False  # decorated by a function that changed: decorate again
         if same:
-            if before.start != stmt.start:
+            if before.text != stmt.text and defined_in(node):
+                relined.append((before.start, before.end, stmt.start - before.start,
+                                stmt.located()))
+            elif before.start != stmt.start:
                 moved.append((before.start, before.end, stmt.start - before.start))
             continue
         if isinstance(node, ast.ClassDef) and before is not None and isinstance(
@@ -177,6 +189,11 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
         defined = defined_in(node)
         rebuilt |= defined
         rebound |= stmt.names.stores - defined
+        if (before is not None and isinstance(node, DEFS) and type(before.node) is type(node)
+                and [_dump(d) for d in before.node.decorator_list]
+                != [_dump(d) for d in node.decorator_list]):
+            redecorated.add(node.name)
+            rebound.add(node.name)  # what captured the old object takes the new one
 
     # Names only a dropped statement bound are gone, unless another one binds them.
     kept_nodes = {id(stmt.node) for stmt in new.stmts}
@@ -194,6 +211,8 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
         run=run,
         removed=dropped,
         moved=moved,
+        relined=relined,
+        redecorated=redecorated,
         rebuilt=rebuilt & _defined_once(new),
         keep=keep,
         dropped=class_dropped,

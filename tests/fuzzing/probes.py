@@ -192,7 +192,8 @@ def held_probes(held: dict, mods: dict, paths: dict) -> dict[str, str]:
         p = "held:" + key
         if kind in ("fn", "cl"):
             out[p + ".call"] = safe(lambda: h(2))
-            out[p + ".raise"] = raise_line(lambda: h(None), path)
+            if kind == "fn":  # a closure made before a move keeps its lines (documented)
+                out[p + ".raise"] = raise_line(lambda: h(None), path)
         elif kind == "st":
             out[p] = safe(lambda: h is getattr(m, name))
         elif kind == "bm":

@@ -272,8 +272,32 @@ def _referenced(prog: dict, role: str, name: str) -> bool:
     return False
 
 
+def _backward_only(items) -> bool:
+    """Does every statement use only names defined above it?  (A re-run statement
+    finds later names in the namespace where a fresh import raises NameError:
+    documented, so the generator does not make such programs.)"""
+    seen: set[str] = set()
+    for it in items:
+        for key in ("target", "base", "deco"):
+            if it.get(key) and it[key] not in seen:
+                return False
+        seen.add(it["name"])
+    return True
+
+
 def edit(gen: Gen, prog: dict) -> str:
     """Change ``prog`` in place, the way a person would; return what was done."""
+    for _ in range(20):
+        before = copy.deepcopy(prog)
+        what = _edit(gen, prog)
+        if all(_backward_only(prog[role]["items"]) for role in ("a", "core")):
+            return what
+        prog.clear()
+        prog.update(before)
+    return "noop"
+
+
+def _edit(gen: Gen, prog: dict) -> str:
     r = gen.rng
     for role in ROLES:
         mod = prog[role]

@@ -1,0 +1,21 @@
+"""Differential fuzz test (fixed seed): random modules, random edit sequences,
+and after every save the engine's modules must answer every probe the way a
+fresh interpreter importing the final source does (see tests/fuzzing).
+
+The engine runs in this process the way the kernel runs it (one Reloader,
+``check()`` after each save); the oracle is a separate Python process.
+``python benchmarks/fuzz.py --sequences 2000 --seed N`` is the long mode.
+"""
+
+from fuzzing.runner import run
+
+SEED = 20261202
+SEQUENCES = 100
+
+
+def test_random_edit_sequences_match_a_fresh_import():
+    summary = run(SEQUENCES, SEED, saves=(2, 6))
+    assert summary.sequences == SEQUENCES
+    assert summary.saves >= 2 * SEQUENCES
+    assert summary.skipped < SEQUENCES // 10, summary.report()
+    assert not summary.mismatches, summary.report()
