@@ -90,7 +90,7 @@ class NotebookPage:
         expect(self.page.locator("#jp-main-statusbar")).to_contain_text(f"{DISPLAY_NAME} | Idle")
 
 
-def test_jupyterlab_launcher_edit_rerun_syntax_error_restart(lab, browser_context, tmp_path):
+def test_jupyterlab_launcher_edit_rerun_syntax_error_restart(browser_context, lab, tmp_path):
     page = browser_context.new_page()
     steps = Steps(page, tmp_path / "screenshots", lab)
     nb = NotebookPage(page)
@@ -169,7 +169,7 @@ def test_jupyterlab_launcher_edit_rerun_syntax_error_restart(lab, browser_contex
         assert err == ""
 
 
-def test_notebook7_new_menu_offers_the_kernel(notebook7, browser_context, tmp_path):
+def test_notebook7_new_menu_offers_the_kernel(browser_context, notebook7, tmp_path):
     page = browser_context.new_page()
     steps = Steps(page, tmp_path / "screenshots", notebook7)
 
