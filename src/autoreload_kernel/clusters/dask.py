@@ -4,7 +4,8 @@
   ``run_on_scheduler`` (it unpickles task graphs, so it needs the module too),
   both at once on the client's event loop.
 - Late or restarted workers get every shipped module from a worker plugin
-  registered under one fixed name, so each registration replaces the last.
+  (``dask_plugin``) registered under one fixed name, so each registration
+  replaces the last.
 - Task keys: dask tokenizes a function by reference (module and name), so a
   held future would return the old result for the new code.  Functions of
   the user's modules are tokenized with their module's version as well.
@@ -15,23 +16,15 @@ from __future__ import annotations
 import asyncio
 import types
 
+import cloudpickle
 from distributed import Client
-from distributed.diagnostics.plugin import WorkerPlugin
 
-from . import worker as worker_side
+from . import dask_plugin
+from .dask_plugin import ShippedModules
+
+cloudpickle.register_pickle_by_value(dask_plugin)
 
 PLUGIN_NAME = "autoreload-kernel"
-
-
-class ShippedModules(WorkerPlugin):
-    """Runs on every worker that joins: the current version of every shipped module."""
-
-    def __init__(self, versions, kernel):
-        self.versions = versions
-        self.kernel = kernel
-
-    def setup(self, worker):  # must never raise: dask re-raises it in the client
-        worker_side.receive(self.versions, self.kernel)
 
 
 def clients() -> list:

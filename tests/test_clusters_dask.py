@@ -1,0 +1,184 @@
+"""An edit reaches every Dask worker and the scheduler (issue 11), through a
+real python-autoreload kernel and real Dask clusters on 127.0.0.1."""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from clusterkit import Processes, bin_of, edit, ok, wait_for_file, write_package  # noqa: E402
+
+CALC = "shop/calc.py"
+
+
+def values(res) -> list:
+    """The printed Python literal of the cell's last line of stdout."""
+    return ast.literal_eval(res.stdout.strip().splitlines()[-1])
+
+
+def test_local_cluster_processes(kernel, tmp_path):
+    """(a) LocalCluster(processes=True); (e) state kept; (g) held future;
+    worker failure reported once and listed by --status; the next good save
+    brings the workers back."""
+    k = kernel
+    write_package(k.workdir)
+    ok(k, """
+        from dask.distributed import Client, LocalCluster
+        import shop.calc
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
+        client = Client(cluster)
+    """)
+    res = ok(k, """
+        held = client.submit(shop.calc.f, 1)
+        client.run(shop.calc.remember, 7)
+        print([held.result()])
+    """)
+    assert values(res) == [2]
+
+    edit(k.workdir / CALC, "return x + 1", "return x + 100")
+    res = ok(k, """
+        print([client.submit(shop.calc.f, 1).result(), held.result(),
+               sorted(client.run(shop.calc.f, 1).values()),
+               sorted(client.run(shop.calc.recall).values())])
+    """)
+    new, old, everywhere, state = values(res)
+    assert new == 101, "a fresh task must run the new code"
+    assert old == 2, "the held future keeps the result it had"
+    assert everywhere == [101, 101]
+    assert state == [[7], [7]], "worker-side module state must survive a function edit"
+
+    # A new top-level statement that only fails outside the kernel (no ipykernel
+    # on a worker): the kernel reloads, the workers fail and keep the previous
+    # version.
+    edit(k.workdir / CALC, "def f(x):",
+         "import sys\nPROBE = 1 if 'ipykernel' in sys.modules else 1 / 0\n\ndef f(x):")
+    edit(k.workdir / CALC, "return x + 100", "return x + 1000")
+    res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
+    assert values(res) == [101, 101], "failed workers keep the previous version"
+    lines = [line for line in res.stderr.splitlines() if "shop.calc" in line]
+    assert len(lines) == 1, res.stderr
+    assert "2 of 2 Dask workers" in lines[0] and "tcp://127.0.0.1:" in lines[0]
+    assert "calc.py:" in lines[0] and "ZeroDivisionError" in lines[0]
+    status = ok(k, "%autoreload --status").stdout
+    assert "out-of-date workers" in status and status.count("): shop.calc: ") == 2, status
+
+    edit(k.workdir / CALC, "1 if 'ipykernel' in sys.modules else 1 / 0", "2")
+    res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
+    assert values(res) == [1001, 1001], "the next good save reaches the failed workers"
+    assert "could not apply" not in res.stderr
+    status = ok(k, "%autoreload --status").stdout
+    assert "every worker runs the kernel's versions" in status, status
+    ok(k, "client.close(); cluster.close()")
+
+
+def test_in_process_workers_are_not_reloaded_twice(fresh_kernel):
+    """LocalCluster(processes=False): the kernel's own reload is the workers'."""
+    k = fresh_kernel
+    k.write("solo.py", "LOG = []\n\ndef f(x):\n    return x + 1\n")
+    ok(k, """
+        import sys
+        from dask.distributed import Client, LocalCluster
+        import solo
+        cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+        client = Client(cluster)
+        print([client.submit(solo.f, 1).result()])
+    """)
+    edit(k.workdir / "solo.py", "LOG = []\n", "LOG = []\nLOG.append('ran')\n")
+    edit(k.workdir / "solo.py", "x + 1", "x + 2")
+    res = ok(k, """
+        print([client.submit(solo.f, 1).result(), solo.LOG,
+               [p for p in sys.path if 'autoreload-kernel-' in p]])
+    """)
+    assert values(res) == [3, ["ran"], []]
+    ok(k, "client.close(); cluster.close()")
+
+
+def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
+    """(b) `dask scheduler` + `dask worker` processes in empty folders: first
+    contact ships the package; (d) a worker started after the edit; (f) a
+    syntax error never leaves the kernel, its fix does; a worker without
+    autoreload-kernel is named once and its tasks still run."""
+    k = fresh_kernel
+    write_package(k.workdir)
+    procs = Processes(tmp_path / "procs")
+    sched_file = tmp_path / "scheduler.json"
+    worker = [bin_of("dask"), "worker", "--scheduler-file", str(sched_file),
+              "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny",
+              "--no-dashboard"]
+    try:
+        procs.start("scheduler", [bin_of("dask"), "scheduler", "--host", "127.0.0.1",
+                                  "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(sched_file)])
+        wait_for_file(sched_file)
+        procs.start("w1", worker)
+        procs.start("w2", worker)
+        # Connected with propagation off: the workers cannot import the package.
+        ok(k, "%autoreload --clusters off")
+        res = ok(k, f"""
+            from dask.distributed import Client
+            import shop.calc
+            client = Client(scheduler_file={str(sched_file)!r})
+            client.wait_for_workers(2, timeout=60)
+            def importable():
+                import importlib.util
+                return importlib.util.find_spec("shop") is not None
+            print([sorted(client.run(importable).values()),
+                   client.run_on_scheduler(importable)])
+        """)
+        assert values(res) == [[False, False], False]
+
+        ok(k, "%autoreload --clusters on")
+        res = ok(k, """
+            held = client.submit(shop.calc.f, 1)
+            client.run(shop.calc.remember, 5)
+            print([held.result(), sorted(client.run(shop.calc.f, 1).values())])
+        """)
+        assert values(res) == [2, [2, 2]]
+
+        edit(k.workdir / CALC, "return x + 1", "return x + 10")
+        procs.start("w3", worker)  # joins after the edit
+        res = ok(k, """
+            client.wait_for_workers(3, timeout=60)
+            print([client.submit(shop.calc.f, 1).result(), held.result(),
+                   sorted(client.run(shop.calc.f, 1).values()),
+                   sorted(map(len, client.run(shop.calc.recall).values())),
+                   client.run_on_scheduler(lambda: __import__("shop.calc").calc.f(1))])
+        """)
+        new, old, everywhere, state, scheduler = values(res)
+        assert (new, old, everywhere, scheduler) == (11, 2, [11, 11, 11], 11)
+        assert state == [0, 1, 1], "the two first workers kept their state"
+
+        edit(k.workdir / CALC, "return x + 10", "return x +")
+        res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
+        assert values(res) == [11, 11, 11]
+        assert "could not reload shop.calc" in res.stderr
+        assert "Dask" not in res.stderr, "a syntax error must not reach the workers"
+        edit(k.workdir / CALC, "return x +", "return x + 20")
+        res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
+        assert values(res) == [21, 21, 21]
+
+        # A worker whose environment lacks autoreload-kernel (emulated: a module of
+        # that name that fails to import shadows the installed one).
+        blocker = tmp_path / "blocker"
+        blocker.mkdir()
+        (blocker / "autoreload_kernel.py").write_text(
+            "raise ModuleNotFoundError(\"No module named 'autoreload_kernel'\")\n")
+        env = dict(__import__("os").environ, PYTHONPATH=str(blocker))
+        procs.start("w4", worker, env=env)
+        ok(k, "client.wait_for_workers(4, timeout=60)")
+        edit(k.workdir / CALC, "return x + 20", "return x + 30")
+        res = ok(k, "print(sorted(client.run(lambda: 1).values()))")
+        assert values(res) == [1, 1, 1, 1], "every worker still runs the user's tasks"
+        assert res.stderr.count("has no autoreload-kernel") == 1, res.stderr
+        assert "pip install autoreload-kernel" in res.stderr
+        edit(k.workdir / CALC, "return x + 30", "return x + 40")
+        res = ok(k, "print(len(client.run(lambda: 1)))")
+        assert "autoreload-kernel" not in res.stderr, "said once"
+        ok(k, "client.close()")
+    finally:
+        procs.stop()
