@@ -157,7 +157,7 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
         res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
         assert values(res) == [11, 11, 11]
         assert "could not reload shop.calc" in res.stderr
-        assert "Dask" not in res.stderr, "a syntax error must not reach the workers"
+        assert "could not apply" not in res.stderr, "a syntax error must not reach the workers"
         edit(k.workdir / CALC, "return x +", "return x + 20")
         res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
         assert values(res) == [21, 21, 21]

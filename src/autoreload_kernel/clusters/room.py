@@ -9,6 +9,7 @@ engine calls :meth:`ClusterRoom.on_reload` after each successful reload.
 from __future__ import annotations
 
 import sys
+import time
 
 from . import worker
 from .shipping import Version, loaded_versions, version_of
@@ -38,6 +39,10 @@ class ClusterRoom:
         #: (adapter label, worker address) -> {module: error}
         self.out_of_date: dict[tuple[str, str], dict[str, str]] = {}
         self._watched_count = -1
+        #: per push: when the local reload ended, when every worker had applied
+        #: it, when late joiners had it too (perf_counter; read by benchmarks)
+        self.timings: list[dict] = []
+        self._reloaded_at = 0.0
         self._said: set[str] = set()
         self.kernel = worker.identity()
         reloader.listeners.append(self.on_reload)
@@ -48,6 +53,7 @@ class ClusterRoom:
         version = version_of(name, path, new, old)
         if version is None:
             return
+        self._reloaded_at = time.perf_counter()
         self.fingerprints[name] = version.fingerprint
         if self.adapters:
             self.pending[name] = version
@@ -147,8 +153,12 @@ class ClusterRoom:
     def _push(self, adapter, versions) -> None:
         try:
             results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
+            applied = time.perf_counter()
             self._digest(adapter, results, versions)
             adapter.remember(self._payload(self.shipped.values()), self.kernel)
+            self.timings.append({"adapter": adapter.label, "reloaded": self._reloaded_at,
+                                 "applied": applied, "remembered": time.perf_counter()})
+            del self.timings[:-50]
         except Exception as err:  # noqa: BLE001
             self._say(f"push:{adapter.label}:{type(err).__name__}",
                       f"[autoreload] could not send the edit to the {adapter.members} of "

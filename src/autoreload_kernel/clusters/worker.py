@@ -14,6 +14,7 @@ serving the user's tasks whatever happens here.
 from __future__ import annotations
 
 import importlib
+import linecache
 import os
 import socket
 import sys
@@ -39,6 +40,7 @@ class _WorkerSide:
         self.reloader = Reloader(shell=None, use_inotify=False)
         self.reloader.start()  # records what user modules import from now on
         self.written: dict[str, str] = {}  # module name -> fingerprint of our file
+        self._writer = None  # one thread writes files of applied edits, in order
 
     def running(self, name: str) -> str | None:
         """Fingerprint of the version this process runs or would import from our files."""
@@ -47,6 +49,18 @@ class _WorkerSide:
             base = self.reloader.store.baselines.get(name)
             return fingerprint(base.source) if base is not None else None
         return self.written.get(name)
+
+    def write_later(self, version: Version, path: str) -> None:
+        """After an edit applied in place: tracebacks need the new lines now (they
+        go into linecache), the file itself only later (off the reply's path)."""
+        text = version.source.decode("utf-8", "replace")
+        linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+        if self._writer is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="autoreload-kernel-files")
+        self.written[version.name] = version.fingerprint
+        self._writer.submit(self.write, version)
 
     def write(self, version: Version) -> None:
         target = os.path.join(self.root, *version.relpath.split("/"))
@@ -87,7 +101,7 @@ class _WorkerSide:
                 failure = reloader.report.failures.get(name)
                 if name in done:
                     if watched is not None and self.ours(watched.path):
-                        self.write(version)  # tracebacks show the lines that run
+                        self.write_later(version, watched.path)
                 elif failure is not None and name not in done and self.running(name) != version.fingerprint:
                     where = f"{failure.path}:{failure.lineno}" if failure.lineno else failure.path
                     report["failed"][name] = f"{where}: {failure.error}"

@@ -1,0 +1,86 @@
+"""An edit reaches every ipyparallel engine (issue 11), through a real
+python-autoreload kernel and a real ipyparallel cluster on 127.0.0.1, whose
+engines run outside the module's folder."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+pytest.importorskip("ipyparallel")
+
+from clusterkit import edit, ok, write_package  # noqa: E402
+
+CALC = "shop/calc.py"
+
+
+def values(res) -> list:
+    return ast.literal_eval(res.stdout.strip().splitlines()[-1])
+
+
+def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path):
+    """(c) ipyparallel.Cluster(n=2): first contact ships the package, direct and
+    load-balanced views run the new code with the engine's module patched in
+    place (state kept, new helpers); (d) an engine started after the edit;
+    (f) a syntax error stays in the kernel."""
+    k = fresh_kernel
+    write_package(k.workdir)
+    engines_dir = tmp_path / "engines"
+    engines_dir.mkdir()
+    ok(k, f"""
+        import os
+        import ipyparallel as ipp
+        import shop.calc
+        here = os.getcwd()
+        os.chdir({str(engines_dir)!r})  # the engines start outside the module's folder
+        try:
+            cluster = ipp.Cluster(n=2, controller_ip="127.0.0.1",
+                                  profile_dir={str(tmp_path / "profile")!r})
+            rc = cluster.start_and_connect_sync()
+            rc.wait_for_engines(2, timeout=60)
+        finally:
+            os.chdir(here)
+        dview, lview = rc[:], rc.load_balanced_view()
+    """, timeout=180)
+    res = ok(k, """
+        def where():
+            import importlib.util, os
+            return os.getcwd(), importlib.util.find_spec("shop").origin
+        print([dview.apply_sync(shop.calc.f, 1), lview.apply_sync(shop.calc.f, 1),
+               [w[0] for w in dview.apply_sync(where)],
+               [w[1].startswith(here) for w in dview.apply_sync(where)]])
+        dview.apply_sync(shop.calc.remember, 3)
+    """)
+    direct, balanced, cwds, from_kernel_folder = values(res)
+    assert (direct, balanced) == ([2, 2], 2)
+    assert cwds == [str(engines_dir)] * 2
+    assert from_kernel_folder == [False, False], "engines get the package from the kernel"
+
+    edit(k.workdir / CALC, "return x + 1", "return x + 50")
+    res = ok(k, """
+        print([dview.apply_sync(shop.calc.f, 1), lview.apply_sync(shop.calc.f, 1),
+               dview.apply_sync(shop.calc.recall)])
+    """)
+    assert values(res) == [[51, 51], 51, [[3], [3]]]
+
+    edit(k.workdir / CALC, "return x + 50", "return x + 60")
+    res = ok(k, """
+        os.chdir({engines!r})
+        try:
+            cluster.start_engines_sync(n=1)
+        finally:
+            os.chdir(here)
+        rc.wait_for_engines(3, timeout=60)
+        print([rc[:].apply_sync(shop.calc.f, 1), rc[-1].apply_sync(shop.calc.recall)])
+    """.replace("{engines!r}", repr(str(engines_dir))), timeout=120)
+    assert values(res) == [[61, 61, 61], []]
+
+    edit(k.workdir / CALC, "return x + 60", "return x +")
+    res = ok(k, "print(rc[:].apply_sync(shop.calc.f, 1))")
+    assert values(res) == [61, 61, 61]
+    assert "could not reload shop.calc" in res.stderr and "could not apply" not in res.stderr
+    edit(k.workdir / CALC, "return x +", "return x + 70")
+    res = ok(k, "print(rc[:].apply_sync(shop.calc.f, 1))")
+    assert values(res) == [71, 71, 71]
+    ok(k, "cluster.stop_cluster_sync()", timeout=60)
