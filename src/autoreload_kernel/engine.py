@@ -8,8 +8,10 @@ kernel's shell thread, under the kernel's lock.
 
 from __future__ import annotations
 
+import gc
 import linecache
 import threading
+from contextlib import contextmanager
 
 from .applying import MISSING, apply_source
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
@@ -20,6 +22,23 @@ from .plan import ReloadFailed, plan_reload
 from .report import Reporter, digest
 from .sources import SourceStore
 from .userpaths import ModuleFilter
+
+
+@contextmanager
+def _gc_paused():
+    """No garbage collection while a reload builds its trees.
+
+    Parsing allocates many small objects that hold no cycles; each collection
+    they trigger walks the whole heap (a large module's tree included), which
+    once cost a first edit more than the parse itself.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Reloader:
@@ -119,6 +138,7 @@ class Reloader:
             changed.append(read)
         return changed
 
+    @_gc_paused()
     def _apply(self, changed) -> list[str]:
         by_name = {read.name: read for read in changed}
         plans, deps = {}, {}

@@ -19,7 +19,8 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .statements import DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard, names_of
+from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard,
+                         names_of, same_tree)
 
 
 class ReloadFailed(Exception):
@@ -100,6 +101,19 @@ def _defined_once(parsed: ParsedModule) -> set[str]:
     return {name for name, count in counts.items() if count == 1}
 
 
+def _mentions(stmt: Stmt, names: set[str]) -> bool:
+    """Can ``stmt`` read or bind any of ``names``?  A cheap text test first:
+    a statement whose text never spells a name cannot use it (non-ASCII names
+    may be spelled differently, so they always get the real test)."""
+    text = stmt.text
+    return any(not name.isascii() or name.encode() in text for name in names)
+
+
+def _may_decorate(node: ast.stmt) -> bool:
+    """False for a plain undecorated definition: it reads no decorator names."""
+    return not isinstance(node, DEFS) or bool(node.decorator_list)
+
+
 def _dump(node: ast.AST) -> str:
     return ast.dump(node, include_attributes=False)
 
@@ -160,7 +174,7 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
         if before is stmt or (before is not None and before.text == stmt.text):
             same = True
         elif before is not None:  # a definition whose text changed: maybe only comments
-            same = _dump(before.node) == _dump(node)
+            same = same_tree(before.node, node)
         else:  # a statement whose text is new: maybe only comments/layout changed
             if unmatched_dumps is None:
                 unmatched_dumps = defaultdict(list)
@@ -170,9 +184,9 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
             candidates = unmatched_dumps.get(_dump(node))
             before = candidates.pop(0) if candidates else None
             same = before is not None
-        if same and rebound and stmt.names.loads & rebound:
+        if same and rebound and _mentions(stmt, rebound) and stmt.names.loads & rebound:
             same = False  # it reads something that is about to change
-        if same and rebuilt and stmt.names.deco_loads & rebuilt:
+        if same and rebuilt and _may_decorate(node) and stmt.names.deco_loads & rebuilt:
             same = False  # decorated by a function that changed: decorate again
         if same:
             if before.text != stmt.text and defined_in(node):
@@ -201,9 +215,11 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
     for stmt in old.stmts:
         if id(stmt.node) not in kept_nodes:
             dropped |= stmt.names.stores
+    dropped -= rebuilt | rebound  # bound again by a statement that runs now
     if dropped:
         for stmt in new.stmts:
-            dropped -= stmt.names.stores
+            if _mentions(stmt, dropped):
+                dropped -= stmt.names.stores
     # A name bound by several definitions (`_` for singledispatch handlers)
     # cannot say which old object is which: those are rebound, never merged.
     return ReloadPlan(

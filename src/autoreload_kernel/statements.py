@@ -20,6 +20,32 @@ from collections import defaultdict
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
+def same_tree(a: ast.AST, b: ast.AST) -> bool:
+    """Do two trees mean the same code (positions ignored)?
+
+    Stops at the first difference and builds no strings: a changed definition
+    usually differs near its top, so this looks at a few nodes, not the tree.
+    """
+    stack = [(a, b)]
+    pop, push, node_type = stack.pop, stack.append, ast.AST
+    while stack:
+        x, y = pop()
+        if type(x) is not type(y):
+            return False
+        for name in x._fields:
+            u = getattr(x, name, None)
+            v = getattr(y, name, None)
+            if isinstance(u, node_type):
+                push((u, v))
+            elif isinstance(u, list):
+                if type(v) is not list or len(u) != len(v):
+                    return False
+                stack.extend(zip(reversed(u), reversed(v)))
+            elif type(u) is not type(v) or u != v:
+                return False
+    return True
+
+
 def is_main_guard(stmt: ast.stmt) -> bool:
     """``if __name__ == "__main__":`` (either way round) never runs on reload."""
     if not isinstance(stmt, ast.If) or not isinstance(stmt.test, ast.Compare):
@@ -230,12 +256,10 @@ class ParsedModule:
         chunk = b"".join(lines[span_start - 1 : span_end])
         try:
             # As text: a coding comment inside the chunk must not apply to it.
-            tree = ast.parse(chunk.decode("utf-8"), filename=filename)
+            # Blank lines in front give the chunk its real line numbers.
+            tree = ast.parse("\n" * (span_start - 1) + chunk.decode("utf-8"), filename=filename)
         except (SyntaxError, ValueError):
             return ParsedModule.parse(source, filename)  # reports the real line
-        offset = span_start - 1
-        if offset:
-            ast.increment_lineno(tree, offset)  # only the re-parsed lines: cheap
         middle = [Stmt(n, 0, _text(lines, n, 0)) for n in tree.body]
         return ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after])
 
