@@ -89,8 +89,41 @@ class NotebookPage:
     def wait_idle(self) -> None:
         expect(self.page.locator("#jp-main-statusbar")).to_contain_text(f"{DISPLAY_NAME} | Idle")
 
+    def watch_status(self) -> None:
+        """Start recording every kernel status the status bar shows."""
+        self.page.evaluate(_WATCH_STATUS)
+
+    def wait_restarted(self) -> None:
+        """The status bar went through a restart and is idle again."""
+        self.page.wait_for_function(
+            "idle => window.__kernelStatuses.some(s => /Restarting|Starting/.test(s))"
+            " && document.querySelector('#jp-main-statusbar').innerText.includes(idle)",
+            arg=f"{DISPLAY_NAME} | Idle",
+        )
+
+
+_WATCH_STATUS = """() => {
+    const bar = document.querySelector('#jp-main-statusbar');
+    window.__kernelStatuses = [];
+    new MutationObserver(() => window.__kernelStatuses.push(bar.innerText))
+        .observe(bar, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def _record_outside_requests(context, server) -> list:
+    """Every request the pages make anywhere but this server (none expected)."""
+    outside = []
+
+    def check(request):
+        if not request.url.startswith((server.base_url + "/", "data:", "blob:")):
+            outside.append(request.url)
+
+    context.on("request", check)
+    return outside
+
 
 def test_jupyterlab_launcher_edit_rerun_syntax_error_restart(browser_context, lab, tmp_path):
+    outside = _record_outside_requests(browser_context, lab)
     page = browser_context.new_page()
     steps = Steps(page, tmp_path / "screenshots", lab)
     nb = NotebookPage(page)
@@ -137,7 +170,7 @@ def test_jupyterlab_launcher_edit_rerun_syntax_error_restart(browser_context, la
         source.write_text("def price(:\n    return 30\n")
         out, err = nb.run(3)
         assert out.strip() == "price: 20", (out, err)
-        assert "could not reload shop" in err and f"{source}, line 1" in err, err
+        assert f"could not reload {MODULE} from {source}, line 1" in err, err
         assert "SyntaxError" in err, err
 
     with steps("re-running with the file still broken: the message is not repeated"):
@@ -156,9 +189,10 @@ def test_jupyterlab_launcher_edit_rerun_syntax_error_restart(browser_context, la
         page.locator('.lm-Menu-item[data-command="kernelmenu:restart"]').click()
         confirm = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
         expect(confirm).to_have_text("Restart")
+        nb.watch_status()
         confirm.click()
         expect(page.locator(".jp-Dialog")).to_have_count(0)
-        nb.wait_idle()
+        nb.wait_restarted()
 
     with steps("after the restart the kernel still reloads"):
         out, err = nb.run(1)  # a new kernel process counts from 1 again
@@ -167,18 +201,23 @@ def test_jupyterlab_launcher_edit_rerun_syntax_error_restart(browser_context, la
         out, err = nb.run(2)
         assert out.strip() == "price: 40", (out, err)
         assert err == ""
+    assert outside == [], "JupyterLab reached beyond its server"
 
 
 def test_notebook7_new_menu_offers_the_kernel(browser_context, notebook7, tmp_path):
+    outside = _record_outside_requests(browser_context, notebook7)
     page = browser_context.new_page()
     steps = Steps(page, tmp_path / "screenshots", notebook7)
 
     with steps("the tree page's New menu lists Python (autoreload)"):
-        page.goto(notebook7.url("tree"))
-        page.locator('[data-jp-item-name="new-dropdown"]').click()
+        # the menu is filled from /api/kernelspecs: open it once that answered
+        with page.expect_response(lambda r: "/api/kernelspecs" in r.url and r.ok):
+            page.goto(notebook7.url("tree"))
+        new_menu = page.locator('[data-jp-item-name="new-dropdown"]')
         item = page.locator('.lm-Menu-item[data-command="notebook:create-new"]').filter(
             has=page.locator(".lm-Menu-itemLabel").get_by_text(DISPLAY_NAME, exact=True)
         )
+        new_menu.click()
         expect(item).to_be_visible()
 
     with steps("choosing it opens a notebook on that kernel"):
@@ -190,3 +229,4 @@ def test_notebook7_new_menu_offers_the_kernel(browser_context, notebook7, tmp_pa
         expect(nb_page.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
             "data-status", "idle"
         )
+    assert outside == [], "Notebook 7 reached beyond its server"
