@@ -62,13 +62,14 @@ class KernelDriver:
         self.kc = None
 
     # -- life cycle -------------------------------------------------------
-    def start(self) -> "KernelDriver":
+    def start(self, **launch) -> "KernelDriver":
+        """Start the kernel; ``launch`` goes to ``start_kernel`` (e.g. transport_encryption)."""
         self.km = KernelManager(kernel_name=self.kernel_name)
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
         if self.env:
             env.update(self.env)
-        self.km.start_kernel(cwd=str(self.workdir), env=env)
+        self.km.start_kernel(cwd=str(self.workdir), env=env, **launch)
         self._connect()
         return self
 

@@ -96,7 +96,8 @@ def test_prefix_install_and_uninstall(tmp_path, iso):
         "argv": [PY, "-m", "autoreload_kernel", "-f", "{connection_file}"],
         "display_name": DISPLAY_NAME,
         "language": "python",
-        "metadata": {"debugger": True},
+        "metadata": {"debugger": True, "supported_encryption": ["curve"]},
+        "kernel_protocol_version": "5.5",
     }
     assert {p.name for p in dest.iterdir()} == LOGOS | {"kernel.json"}
     assert os.listdir(dest.parent) == ["ar-prefix"]  # no staging leftovers

@@ -2,7 +2,9 @@
 
 A throwaway venv gets ``ipykernel>=6.29,<7`` and this project, and a kernel
 started from it must pick up edits before execute, complete and inspect
-requests, exactly as on ipykernel 7.
+requests, exactly as on ipykernel 7.  ipykernel 6 itself ignores provisioned
+CurveZMQ keys; our kernel app applies them (encryption.py), so the spec the
+installer writes there may declare curve too.
 """
 
 import json
@@ -15,12 +17,14 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from driver import KernelDriver
+from test_encryption import check_encrypted_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def kernel6(tmp_path_factory):
+def venv6(tmp_path_factory):
+    """A function starting kernels from the ipykernel 6 venv's installed spec."""
     base = tmp_path_factory.mktemp("ipykernel6")
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
@@ -30,21 +34,37 @@ def kernel6(tmp_path_factory):
         capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    spec = base / "kernels" / "ar6"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "autoreload_kernel", "-f", "{connection_file}"],
-        "display_name": "Python (autoreload) on ipykernel 6", "language": "python",
-    }))
-    work = base / "work"
-    work.mkdir()
-    driver = KernelDriver(work, kernel_name="ar6")
-    driver.km = KernelManager(kernel_name="ar6",
-                              kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)]))
-    driver.km.start_kernel(cwd=str(work))
-    driver._connect()
-    yield driver
-    driver.shutdown()
+    # The spec is the one that venv's installer writes.
+    proc = subprocess.run(
+        [str(python), "-m", "autoreload_kernel", "install", "--prefix", str(base), "--name", "ar6"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    kernels = base / "share" / "jupyter" / "kernels"
+    spec = json.loads((kernels / "ar6" / "kernel.json").read_text())
+    assert spec["argv"][0] == str(python)
+    assert spec["metadata"]["supported_encryption"] == ["curve"]
+    drivers = []
+
+    def start(**launch):
+        work = base / f"work{len(drivers)}"
+        work.mkdir()
+        driver = KernelDriver(work, kernel_name="ar6")
+        driver.km = KernelManager(kernel_name="ar6",
+                                  kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+        drivers.append(driver)
+        driver.km.start_kernel(cwd=str(work), **launch)
+        driver._connect()
+        return driver
+
+    yield start
+    for driver in drivers:
+        driver.shutdown()
+
+
+@pytest.fixture(scope="module")
+def kernel6(venv6):
+    return venv6()
 
 
 def test_runs_on_ipykernel_6(kernel6):
@@ -68,3 +88,10 @@ def test_broken_engine_still_replies(kernel6):
     res = kernel6.execute("print('still here')")
     assert res.ok and res.stdout == "still here\n"
     assert "[autoreload] internal error" in res.stderr
+
+
+@pytest.mark.parametrize("policy", ["required", "auto"])
+def test_encrypted_on_ipykernel_6(venv6, policy):
+    k = venv6(transport_encryption=policy)
+    assert k.value("__import__('ipykernel').version_info[0]") == "6"
+    check_encrypted_kernel(k)

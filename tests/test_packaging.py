@@ -42,7 +42,8 @@ def test_wheel_ships_the_kernelspec(kind, tmp_path):
     assert spec["argv"] == ["python", "-m", "autoreload_kernel", "-f", "{connection_file}"]
     assert spec["display_name"] == "Python (autoreload)"
     assert spec["language"] == "python"
-    assert spec["metadata"] == {"debugger": True}
+    assert spec["metadata"] == {"debugger": True, "supported_encryption": ["curve"]}
+    assert spec["kernel_protocol_version"] == "5.5"
     if kind == "wheel":
         assert "autoreload_kernel/demo/demo.ipynb" in names
         assert "autoreload_kernel/kernel.py" in names

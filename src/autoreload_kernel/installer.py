@@ -135,7 +135,9 @@ def kernel_json(display_name: str = DISPLAY_NAME, env: Mapping[str, str] | None 
         "argv": [sys.executable, "-m", "autoreload_kernel", "-f", "{connection_file}"],
         "display_name": display_name,
         "language": "python",
-        "metadata": {"debugger": True},
+        # What ipykernel's own python3 spec declares (see encryption.py for curve).
+        "metadata": {"debugger": True, "supported_encryption": ["curve"]},
+        "kernel_protocol_version": "5.5",
     }
     if env:
         spec["env"] = dict(env)

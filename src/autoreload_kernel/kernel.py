@@ -188,9 +188,9 @@ class AutoreloadKernel(IPythonKernel):
 
 def launch(argv=None) -> None:
     """Start the kernel application (what the kernelspec runs)."""
-    from ipykernel.kernelapp import IPKernelApp
+    from .encryption import kernel_app_class
 
-    IPKernelApp.launch_instance(argv=argv, kernel_class=AutoreloadKernel)
+    kernel_app_class().launch_instance(argv=argv, kernel_class=AutoreloadKernel)
 
 
 __all__ = ["AutoreloadKernel", "DISABLE_ENV", "launch"]
