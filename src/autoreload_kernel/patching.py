@@ -169,7 +169,7 @@ class Patcher:
         new_nested = codes_by_qualname(new_code, qualname + ".<locals>.")
         for qualname, code in new_nested.items():
             before = old_nested.get(qualname)
-            if before is not None and not _same_code(before, code):
+            if before is not None and code is not None and not _same_code(before, code):
                 self.nested[(code.co_filename, qualname)] = code
 
     def update_closures(self) -> None:
@@ -251,6 +251,7 @@ class Patcher:
             except TypeError as err:
                 raise PatchError(f"{old.__qualname__}: cannot change base classes ({err})") from None
         self._note(old, new)
+        shape = _dataclass_shape(old)
         members = _enum_members(new) if issubclass(new, Enum) and issubclass(old, Enum) else {}
         if members:
             self._adopt_members(old, new)
@@ -282,7 +283,7 @@ class Patcher:
                 old.__doc__ = new.__doc__
             except (AttributeError, TypeError):
                 pass
-        _rederive_subclasses(old)
+        _rederive_subclasses(old, shape != _dataclass_shape(old))
 
     def _patch_or_forward(self, old, new) -> bool:
         try:
@@ -501,13 +502,15 @@ def _shift_code(code, delta: int):
 
 def codes_by_qualname(code, prefix: str = "", found=None) -> dict:
     """Every code object compiled inside ``code``, by the qualified name a
-    function made from it gets (``C.m``, ``f.<locals>.g``)."""
+    function made from it gets (``C.m``, ``f.<locals>.g``); None for a name
+    that several have."""
     if found is None:
         found = {}
     for const in code.co_consts:
         if hasattr(const, "co_firstlineno"):
             qualname = getattr(const, "co_qualname", prefix + const.co_name)
-            found.setdefault(qualname, const)
+            # Two codes with one name (two lambdas) cannot say which is which.
+            found[qualname] = None if qualname in found else const
             nested = qualname + (".<locals>." if const.co_flags & _CO_OPTIMIZED else ".")
             codes_by_qualname(const, nested, found)
     return found
@@ -533,16 +536,36 @@ def _same_code(a, b) -> bool:
     return True
 
 
-def _rederive_subclasses(cls: type) -> None:
+def _rederive_subclasses(cls: type, fields_changed: bool) -> None:
     """A patched class's unchanged subclasses derive what their class statement
     computed from it: an ABC's ``__abstractmethods__``, a dataclass's fields
-    and generated methods.  (``__subclasses__`` is cheap: no heap walk.)"""
+    and generated methods (when the base's fields changed).  ``__subclasses__``
+    is cheap: no heap walk."""
     if isinstance(cls, abc.ABCMeta):
         abc.update_abstractmethods(cls)
     for sub in cls.__subclasses__():
-        if "__dataclass_fields__" in sub.__dict__ and "__dataclass_fields__" in cls.__dict__:
+        if fields_changed and "__dataclass_fields__" in sub.__dict__:
             _rederive_dataclass(sub)
-        _rederive_subclasses(sub)
+        _rederive_subclasses(sub, fields_changed)
+
+
+def _dataclass_shape(cls: type):
+    """What a dataclass subclass derives from this class (None if no dataclass)."""
+    fields = cls.__dict__.get("__dataclass_fields__")
+    if fields is None:
+        return None
+    return repr(cls.__dict__.get("__dataclass_params__")), [
+        (f.name, _value_key(f.type), _value_key(f.default), _value_key(f.default_factory), f.init,
+         f.repr, f.compare, f.hash, f.kw_only, f._field_type) for f in fields.values()]
+
+
+def _value_key(value):
+    """Defaults compare by value where they can (a re-run makes equal new objects)."""
+    try:
+        hash(value)
+        return ("value", type(value), value)
+    except TypeError:
+        return ("id", id(value))
 
 
 #: what @dataclass generates, taken off before it runs again

@@ -113,6 +113,8 @@ def render_module(mod: dict, role: str, names: dict) -> str:
         at = mod["broken"] % len(lines)
         lines.insert(at, "def broken(:")
         text = "\n".join(lines)
+    if mod.get("raises"):  # fails while it runs, after the definitions above
+        text += "\n\nBOOM = 1 // 0\n"
     return text
 
 
@@ -305,6 +307,9 @@ def _edit(gen: Gen, prog: dict) -> str:
             if r.random() < 0.8:
                 mod["broken"] = 0
                 return f"{role}:fix-syntax"
+        if mod.get("raises") and r.random() < 0.8:
+            mod["raises"] = False
+            return f"{role}:fix-error"
     role = r.choices(["a", "core", "b", "pkg"], [6, 2, 2, 1])[0]
     if role == "pkg":
         return _edit_pkg(gen, prog)
@@ -315,6 +320,9 @@ def _edit(gen: Gen, prog: dict) -> str:
     if roll < 0.04:
         prog[role]["broken"] = r.randint(1, 400)
         return f"{role}:syntax-error"
+    if roll < 0.06:
+        prog[role]["raises"] = True
+        return f"{role}:error-at-import"
     if roll < 0.12:
         it = r.choice(items)
         it["pre"] = max(0, it.get("pre", 0) + r.choice([-2, -1, 1, 2, 3]))

@@ -57,6 +57,8 @@ class Summary:
     skipped: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     seconds: float = 0.0
+    #: how often each kind of edit was made (to see that every kind is exercised)
+    edits: Counter = field(default_factory=Counter)
 
     def by_class(self) -> Counter:
         return Counter(_classify(m) for m in self.mismatches)
@@ -64,6 +66,8 @@ class Summary:
     def report(self, examples: int = 3) -> str:
         lines = [f"{self.sequences} sequences, {self.saves} saves, {self.skipped} skipped, "
                  f"{len(self.mismatches)} mismatching sequences, {self.seconds:.1f} s"]
+        kinds = Counter(e.split(":")[1] for e in self.edits.elements())
+        lines.append("edits made: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
         shown: Counter = Counter()
         for cls, count in self.by_class().most_common():
             lines.append(f"  {count:5d}  {cls}")
@@ -152,6 +156,7 @@ class Session:
             exempt: set[str] = set()  # classes a note said were not patched in place
             for step in range(1, rng.randint(*saves) + 1):
                 edits = [edit(gen, prog) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
+                self.summary.edits.update(edits)
                 new = render(prog)
                 for rel, text in new.items():
                     if text != texts[rel]:
