@@ -100,7 +100,7 @@ def test_in_process_workers_are_not_reloaded_twice(fresh_kernel):
 
 def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
     """(b) `dask scheduler` + `dask worker` processes in empty folders: first
-    contact ships the package; (d) a worker started after the edit; (f) a
+    contact, in the cell that makes the client, ships the package; (d) a worker started after the edit; (f) a
     syntax error never leaves the kernel, its fix does; a worker without
     autoreload-kernel is named once and its tasks still run."""
     k = fresh_kernel
@@ -132,8 +132,10 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
         """)
         assert values(res) == [[False, False], False]
 
-        ok(k, "%autoreload --clusters on")
-        res = ok(k, """
+        # On again, and a client made in a cell can run the package in that cell.
+        ok(k, "client.close()\n%autoreload --clusters on")
+        res = ok(k, f"""
+            client = Client(scheduler_file={str(sched_file)!r})
             held = client.submit(shop.calc.f, 1)
             client.run(shop.calc.remember, 5)
             print([held.result(), sorted(client.run(shop.calc.f, 1).values())])

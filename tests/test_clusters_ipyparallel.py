@@ -28,7 +28,7 @@ def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path):
     write_package(k.workdir)
     engines_dir = tmp_path / "engines"
     engines_dir.mkdir()
-    ok(k, f"""
+    res = ok(k, f"""
         import os
         import ipyparallel as ipp
         import shop.calc
@@ -42,7 +42,9 @@ def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path):
         finally:
             os.chdir(here)
         dview, lview = rc[:], rc.load_balanced_view()
+        print([dview.apply_sync(shop.calc.f, 1)])  # in the cell that made the client
     """, timeout=180)
+    assert values(res) == [[2, 2]]
     res = ok(k, """
         def where():
             import importlib.util, os

@@ -7,9 +7,9 @@ own module globals, so without the module's new version on the engine the new
 client's registration callback, sent before any task the user submits after
 the engine appears.
 
-ipyparallel keeps no registry of clients, so the first time it is seen its
-``Client.__init__`` is wrapped to record new clients in a weak set, and the
-clients that already exist are found once on the heap.
+ipyparallel keeps no registry of clients: ``Client.__init__`` is wrapped (see
+``hooks``) to record new clients in a weak set; clients made before that are
+found once on the heap.
 """
 
 from __future__ import annotations
@@ -19,31 +19,38 @@ import weakref
 
 import ipyparallel
 
+from .hooks import after_init
+
 _clients: "weakref.WeakSet" = weakref.WeakSet()
-_hooked = False
+_scanned = False
 
 
-def _hook() -> None:
-    global _hooked
-    if _hooked:
+def track(cls, then=None) -> None:
+    """Record every client made from now on (ipyparallel keeps no registry), and
+    call ``then(client)``: the kernel's hook does this as ipyparallel is imported."""
+    global _scanned
+    _scanned = True  # no client can predate the hook
+
+    def made(client):
+        _clients.add(client)
+        if then is not None:
+            then(client)
+
+    after_init(cls, made)
+
+
+def _scan_once() -> None:
+    """Clients made before ``track`` ran (the hook was off): found once on the heap."""
+    if _scanned:
         return
-    _hooked = True
-    cls = ipyparallel.Client
-    original = cls.__init__
-
-    def __init__(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        _clients.add(self)
-
-    __init__.__wrapped__ = original
-    cls.__init__ = __init__
-    for obj in gc.get_objects():  # once: clients made before the hook
-        if isinstance(obj, cls):
+    track(ipyparallel.Client)
+    for obj in gc.get_objects():
+        if isinstance(obj, ipyparallel.Client):
             _clients.add(obj)
 
 
 def clients() -> list:
-    _hook()
+    _scan_once()
     return [c for c in list(_clients) if not getattr(c, "_closed", False)]
 
 

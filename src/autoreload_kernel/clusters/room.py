@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from . import worker
+from . import hooks, worker
 from .shipping import Version, loaded_versions, version_of
 
 _FIX = ("install autoreload-kernel in the workers' environment "
@@ -47,6 +47,28 @@ class ClusterRoom:
         self.kernel = worker.identity()
         reloader.listeners.append(self.on_reload)
         reloader.status_parts.append(self.status_lines)
+        hooks.install({"distributed.client": self._dask_imported,
+                       "ipyparallel.client.client": self._ipyparallel_imported})
+
+    # -- clients made inside a cell --------------------------------------------------
+    def _dask_imported(self, module) -> None:
+        hooks.after_init(module.Client, self._client_made)
+
+    def _ipyparallel_imported(self, module) -> None:
+        from .ipyparallel import track
+
+        track(module.Client, self._client_made)
+
+    def _client_made(self, client) -> None:
+        """First contact in the cell that made the client, so its next line can
+        already submit the user's functions."""
+        # ipyparallel makes its client on a helper thread while the cell waits;
+        # whoever holds the engine's lock is never waited for (no deadlock).
+        if self.enabled and self.reloader.lock.acquire(blocking=False):
+            try:
+                self.sync()
+            finally:
+                self.reloader.lock.release()
 
     # -- events from the engine ----------------------------------------------------
     def on_reload(self, name: str, path: str, old: bytes, new: bytes) -> None:
@@ -117,6 +139,7 @@ class ClusterRoom:
 
     def _learn_new_modules(self) -> None:
         """Modules imported in the kernel since the last look are shipped too."""
+        self.reloader.finder.refresh()  # imports made by the cell running now
         watched = self.reloader.finder.watched
         if len(watched) == self._watched_count:
             return
