@@ -19,14 +19,14 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
-from autoreload_kernel import DISPLAY_NAME, KERNEL_NAME, installer
+from autoreload_kernel import DISPLAY_NAME, KERNEL_NAME, installer, kernelspec
 
 PY = sys.executable
 MODULE = [PY, "-m", "autoreload_kernel"]
 SCRIPT = [str(Path(PY).parent / "autoreload-kernel")]
 LOGOS = {"logo-32x32.png", "logo-64x64.png", "logo-svg.svg"}
 REPO = Path(__file__).resolve().parents[1]  # the checkout these tests belong to
-SHARE = REPO / "share" / "jupyter" / "kernels" / KERNEL_NAME
+KERNEL_DIR = REPO / "kernel"  # the one kernelspec source
 
 
 @pytest.fixture
@@ -262,29 +262,37 @@ def test_api_install_uninstall_and_missing_logos(tmp_path, monkeypatch):
     with pytest.raises(installer.InstallError, match="invalid kernel name"):
         installer.install(name="no way", prefix=tmp_path)
 
-    monkeypatch.setattr(installer, "_logo_dirs", lambda: [tmp_path / "nowhere"])
+    # A spec source without logos gives a spec without logos; none at all, one line.
+    only_json = tmp_path / "only-json"
+    only_json.mkdir()
+    (only_json / "kernel.json").write_text((KERNEL_DIR / "kernel.json").read_text())
+    monkeypatch.setattr(kernelspec, "_CHECKOUT", only_json)
     path = installer.install(name="bare", prefix=tmp_path)
     assert os.listdir(path) == ["kernel.json"]
+    monkeypatch.setattr(kernelspec, "_CHECKOUT", tmp_path / "nowhere")
+    monkeypatch.setattr(kernelspec, "_installed_dir", lambda: None)
+    with pytest.raises(installer.InstallError, match="kernelspec files of this install are missing"):
+        installer.install(name="none", prefix=tmp_path)
 
 
-def test_logos_found_without_the_wheel_data(tmp_path, monkeypatch):
-    """An editable install has no sys.prefix/share copy: the repo's share/ is used."""
-    # Pretend the package is the checkout's (as `pip install -e .` has it).
-    monkeypatch.setattr(installer, "__file__", str(REPO / "src" / "autoreload_kernel" / "installer.py"))
-    monkeypatch.setattr(sys, "prefix", str(tmp_path))
-    monkeypatch.setattr(installer, "_installed_logo_dirs", lambda: [])
-    found = installer._find_logos()
-    assert set(found) == LOGOS
-    assert all(p.parent == SHARE for p in found.values())
+def test_spec_source_checkout_then_installed_copy(monkeypatch):
+    """A checkout (editable install) reads kernel/; a wheel install reads what pip
+    put under the prefix, found through the distribution's file list."""
+    assert kernelspec.source_dir() == KERNEL_DIR
+    monkeypatch.setattr(kernelspec, "_CHECKOUT", KERNEL_DIR.parent / "nowhere")
+    installed = kernelspec.source_dir()
+    assert installed.parts[-4:] == ("share", "jupyter", "kernels", "python-autoreload")
+    assert installed.is_relative_to(sys.prefix)
+    assert (installed / "kernel.json").read_bytes() == (KERNEL_DIR / "kernel.json").read_bytes()
 
 
 @pytest.mark.parametrize("size", [32, 64])
 def test_png_logos_are_rgba_of_their_size(size):
-    data = (SHARE / f"logo-{size}x{size}.png").read_bytes()
+    data = (KERNEL_DIR / f"logo-{size}x{size}.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     width, height, depth, colour_type = struct.unpack(">IIBB", data[16:26])
     assert (width, height, depth, colour_type) == (size, size, 8, 6)  # 8-bit RGBA
-    assert b"<svg" in (SHARE / "logo-svg.svg").read_bytes()
+    assert b"<svg" in (KERNEL_DIR / "logo-svg.svg").read_bytes()
 
 
 # -- end to end: install, then let jupyter_client start what we installed --------------

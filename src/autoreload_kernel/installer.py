@@ -25,16 +25,15 @@ import json
 import os
 import re
 import shutil
-import site
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from . import DISPLAY_NAME, KERNEL_NAME
+from .kernelspec import MissingSpec, shipped
 
 PROG = "autoreload-kernel"
-LOGOS = ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg")
 _NAME_RE = re.compile(r"[a-z0-9._-]+", re.ASCII)
 
 
@@ -94,51 +93,18 @@ def _check_writable(target: Path) -> None:
         raise InstallError(f"cannot write to {probe} (no permission; try --user)")
 
 
-# -- logos -------------------------------------------------------------------
-def _logo_dirs() -> list[Path]:
-    """Where the wheel's kernelspec (and so our logos) can be, best first.
-
-    The wheel puts it under the data prefix (``sys.prefix``, or the user base for
-    ``pip install --user``); an editable install only has the repo's ``share/``.
-    """
-    rel = Path("share", "jupyter", "kernels", KERNEL_NAME)
-    bases = [Path(sys.prefix), Path(site.getuserbase()), Path(__file__).resolve().parents[2]]
-    return _installed_logo_dirs() + [base / rel for base in bases]
-
-
-def _installed_logo_dirs() -> list[Path]:
-    """Where pip put the wheel's logos: the distribution's own file list knows."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    try:
-        dist = distribution("autoreload-kernel")
-    except PackageNotFoundError:
-        return []
-    files = dist.files or []
-    return [Path(dist.locate_file(f)).resolve().parent for f in files if f.name == LOGOS[0]]
-
-
-def _find_logos() -> dict[str, Path]:
-    """Each logo from the first place that has it; missing ones are simply skipped."""
-    found: dict[str, Path] = {}
-    for directory in _logo_dirs():
-        for logo in LOGOS:
-            if logo not in found and (directory / logo).is_file():
-                found[logo] = directory / logo
-    return found
-
-
 # -- install / uninstall -----------------------------------------------------
-def kernel_json(display_name: str = DISPLAY_NAME, env: Mapping[str, str] | None = None) -> dict:
-    """The spec: run this interpreter, so the kernel always uses this environment."""
-    spec = {
-        "argv": [sys.executable, "-m", "autoreload_kernel", "-f", "{connection_file}"],
-        "display_name": display_name,
-        "language": "python",
-        # What ipykernel's own python3 spec declares (see encryption.py for curve).
-        "metadata": {"debugger": True, "supported_encryption": ["curve"]},
-        "kernel_protocol_version": "5.5",
-    }
+def kernel_json(
+    display_name: str = DISPLAY_NAME,
+    env: Mapping[str, str] | None = None,
+    template: dict | None = None,
+) -> dict:
+    """The shipped spec (kernel/kernel.json), made to run this interpreter by its
+    full path, so the kernel always uses this environment."""
+    spec = dict(shipped()[0] if template is None else template)
+    spec.pop("env", None)
+    spec["argv"] = [sys.executable, "-m", "autoreload_kernel", "-f", "{connection_file}"]
+    spec["display_name"] = display_name
     if env:
         spec["env"] = dict(env)
     return spec
@@ -172,8 +138,11 @@ def install(
     kdir = kernels_dir(user=user, sys_prefix=sys_prefix, prefix=prefix)
     dest = kdir / name
     _check_writable(dest)
-    logos = _find_logos()  # before anything moves: dest may be the wheel's own spec dir
-    spec = kernel_json(display_name, env)
+    try:  # read before anything moves: dest may be the wheel's own spec dir
+        template, logos = shipped()
+    except MissingSpec as exc:
+        raise InstallError(str(exc)) from None
+    spec = kernel_json(display_name, env, template)
 
     try:
         kdir.mkdir(parents=True, exist_ok=True)
@@ -184,8 +153,8 @@ def install(
     backup = staging.with_name(staging.name + "old")
     try:
         staging.chmod(0o755)  # mkdtemp makes it 0700; other users must read a shared spec
-        for logo, src in logos.items():
-            shutil.copyfile(src, staging / logo)
+        for logo, data in logos.items():
+            (staging / logo).write_bytes(data)
         # kernel.json last: only a complete directory counts as a kernelspec.
         (staging / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
         if dest.exists() or dest.is_symlink():
