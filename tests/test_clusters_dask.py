@@ -81,7 +81,7 @@ def test_in_process_workers_are_not_reloaded_twice(fresh_kernel):
     k = fresh_kernel
     k.write("solo.py", "LOG = []\n\ndef f(x):\n    return x + 1\n")
     ok(k, """
-        import sys
+        import os, sys
         from dask.distributed import Client, LocalCluster
         import solo
         cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
@@ -92,7 +92,7 @@ def test_in_process_workers_are_not_reloaded_twice(fresh_kernel):
     edit(k.workdir / "solo.py", "x + 1", "x + 2")
     res = ok(k, """
         print([client.submit(solo.f, 1).result(), solo.LOG,
-               [p for p in sys.path if 'autoreload-kernel-' in p]])
+               [p for p in sys.path if os.path.basename(p).startswith('autoreload-kernel-')]])
     """)
     assert values(res) == [3, ["ran"], []]
     ok(k, "client.close(); cluster.close()")
