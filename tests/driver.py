@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -137,7 +138,20 @@ class KernelDriver:
         return path
 
 
-# -- shared steps: a module `modname` whose f() returns a value ------------------------
+# -- shared steps -------------------------------------------------------------------------
+def run(kernel: KernelDriver, code: str) -> Result:
+    """Run a cell that must succeed; return its Result."""
+    res = kernel.execute(code)
+    assert res.ok, f"cell failed: {code!r}\n{res.error}\n{res.traceback}\nstderr: {res.stderr}"
+    return res
+
+
+def ev(kernel: KernelDriver, expr: str):
+    """The value of `expr` in the kernel (it must be a literal: int, str, tuple...)."""
+    return ast.literal_eval(kernel.value(expr))
+
+
+# a module `modname` whose f() returns a value
 def write_f_and_import(k: KernelDriver, modname: str, value) -> None:
     """Save `modname` with f() returning `value`, import it, and check f() printed it."""
     k.write(f"{modname}.py", f"def f():\n    return {value!r}\n")

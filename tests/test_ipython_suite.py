@@ -32,26 +32,14 @@ SKIPPED at the bottom of this file.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import textwrap
 
 import pytest
+from driver import ev, run
 
 
 # -- helpers -----------------------------------------------------------------------------
-def run(kernel, code: str):
-    """Run a cell that must succeed; return its Result."""
-    res = kernel.execute(code)
-    assert res.ok, f"cell failed: {code!r}\n{res.error}\n{res.traceback}\nstderr: {res.stderr}"
-    return res
-
-
-def ev(kernel, expr: str):
-    """The value of `expr` in the kernel (it must be a literal: int, str, tuple...)."""
-    return ast.literal_eval(kernel.value(expr))
-
-
 def raises(kernel, code: str, *exc_names: str) -> None:
     """Run a cell that must fail with one of `exc_names`."""
     res = kernel.execute(code)

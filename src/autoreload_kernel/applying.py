@@ -2,19 +2,22 @@
 
 Only the statements the plan (:mod:`autoreload_kernel.plan`) selected run, in
 the module's own namespace, with the real file name and line numbers (so
-tracebacks and ``inspect`` show the real file).  If any of them raises, the namespace is restored to exactly what
-it was and nothing is patched.  Only after everything ran are the old objects
+tracebacks and ``inspect`` show the real file).  If any of them raises, the
+namespace is restored to exactly what it was and nothing is patched.  Only after everything ran are the old objects
 patched in place and the old identities put back.
 """
 
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from . import class_members
 from .patching import Patcher, codes_by_qualname, shift_lines
 from .plan import ReloadFailed, ReloadPlan
+from .statements import first_line
 
 
 @dataclass
@@ -34,21 +37,29 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
     try:
         code = compile(ast.Module(body=plan.run, type_ignores=[]), path, "exec",
                        flags=plan.flags, dont_inherit=True)
+        members = class_members.compile_edits(plan.class_edits, path, plan.flags)
     except (SyntaxError, ValueError) as err:
         raise ReloadFailed.at(err, path) from None
 
     ns = module.__dict__
     before = dict(ns)
     try:
-        exec(code, ns)
-        if plan.doc_changed:
-            ns["__doc__"] = plan.docstring
+        # Warnings wait until the run succeeds: a failed run is undone, and so
+        # is what it said (SQLAlchemy's "class will be replaced", say).
+        with warnings.catch_warnings(record=True) as said:
+            exec(code, ns)
+            if plan.doc_changed:
+                ns["__doc__"] = plan.docstring
+            staged = class_members.build(members, module)
     except BaseException as err:
         ns.clear()
         ns.update(before)
         if isinstance(err, (KeyboardInterrupt, SystemExit)):
             raise
-        raise ReloadFailed.at(err, path) from None
+        raise ReloadFailed.at(err, path, _recreate_hint(err, path, plan, before)) from None
+    for warning in said:
+        warnings.showwarning(warning.message, warning.category, warning.filename,
+                             warning.lineno, warning.file, warning.line)
 
     result = Applied()
     patcher = Patcher(plan.keep, plan.dropped)
@@ -80,6 +91,21 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
             result.patched.append(name)
         else:
             result.rebound.append((name, old_value, value))
+    if plan.moved or plan.relined:
+        # Untouched objects whose source moved: renumber their code (before
+        # class members take new code, which has the right numbers already).
+        moves = [(first, last, delta, None) for first, last, delta in plan.moved]
+        for first, last, delta, node in plan.relined:
+            code = compile(ast.Module(body=[node], type_ignores=[]), path, "exec",
+                           flags=plan.flags, dont_inherit=True)
+            moves.append((first, last, delta, codes_by_qualname(code)))
+        untouched = [v for n, v in ns.items() if before.get(n, MISSING) is v
+                     and n not in rebuilt]
+        seen: set[int] = set()  # an object bound to two names moves once
+        for value in untouched:
+            shift_lines(value, moves, path, seen)
+    if plan.class_edits:
+        result.patched.extend(class_members.patch(plan.class_edits, staged, module, patcher))
     result.notes.extend(patcher.notes)
     patcher.update_closures()
     for name, value in list(ns.items()):
@@ -97,19 +123,32 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
         if name in ns and not name.startswith("__"):
             result.removed.append(name)
             result.rebound.append((name, ns.pop(name), MISSING))
-    if plan.moved or plan.relined:
-        # Untouched objects whose source moved: renumber their code.
-        moves = [(first, last, delta, None) for first, last, delta in plan.moved]
-        for first, last, delta, node in plan.relined:
-            code = compile(ast.Module(body=[node], type_ignores=[]), path, "exec",
-                           flags=plan.flags, dont_inherit=True)
-            moves.append((first, last, delta, codes_by_qualname(code)))
-        untouched = [v for n, v in ns.items() if before.get(n, MISSING) is v
-                     and n not in rebuilt]
-        seen: set[int] = set()  # an object bound to two names moves once
-        for value in untouched:
-            shift_lines(value, moves, path, seen)
     return result
+
+
+def _recreate_hint(err: BaseException, path: str, plan: ReloadPlan, before: dict) -> str | None:
+    """When creating an existing class again failed inside some framework (not in
+    this file's code), say plainly that such a change needs a restart."""
+    where, origin = None, None
+    tb = err.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename == path:
+            where, origin = (frame.f_code.co_name, tb.tb_lineno), None
+        elif where is not None and origin is None:
+            origin = frame.f_globals.get("__name__", "?")
+        tb = tb.tb_next
+    if where is None or where[0] != "<module>" or origin is None:
+        return None  # raised by this file's own code: an ordinary error
+    line = where[1]
+    for node in plan.run:
+        if (isinstance(node, ast.ClassDef) and first_line(node) <= line <= node.end_lineno
+                and isinstance(before.get(node.name), type)):
+            return (f"class {node.name} ({path}:{node.lineno}) had to be created again "
+                    "because a field, base, class decorator or other class-level statement "
+                    f"changed, and {origin.split('.')[0]} refused to create it a second "
+                    "time. This kind of change needs a kernel restart.")
+    return None
 
 
 def _own(obj, module) -> bool:

@@ -149,7 +149,8 @@ class Reloader:
             except (SyntaxError, ValueError):
                 old = None  # a baseline we cannot diff: the whole module runs again
             try:
-                plan = plans[read.name] = plan_reload(old, read.source, read.path, self.full)
+                plan = plans[read.name] = plan_reload(old, read.source, read.path, self.full,
+                                                      read.module.__dict__)
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
@@ -228,7 +229,8 @@ class Reloader:
         return retried
 
     def _fail(self, read, failure: ReloadFailed) -> None:
-        self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source)
+        self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source,
+                           failure.hint)
 
     # -- the status view ----------------------------------------------------------------
     def status(self) -> str:

@@ -156,6 +156,8 @@ class Patcher:
         for key, value in new.__dict__.items():
             before = old.__dict__.get(key, _EMPTY)
             old.__dict__[key] = value if before is _EMPTY else self._merge_cell(before, value)
+        for key in [k for k in old.__dict__ if k not in new.__dict__ and k[:2] == k[-2:] == "__"]:
+            del old.__dict__[key]  # a marker a decorator left (`__isabstractmethod__`)
         return True
 
     def _nested_changes(self, old_code, new_code, qualname: str) -> None:
@@ -266,7 +268,7 @@ class Patcher:
             if before is not _EMPTY and name in keep_here and not _is_definition(before):
                 continue  # class-level state whose statement did not change
             self._retarget(value, new, old)  # before merging: a forwarder targets it
-            merged = value if before is _EMPTY else self._merge_attr(
+            merged = value if before is _EMPTY else self.merge_attr(
                 before, value, path + (name,), old.__qualname__
             )
             if merged is not before:
@@ -299,7 +301,8 @@ class Patcher:
             return False
         return self._patch_or_forward(old, new)
 
-    def _merge_attr(self, old, new, path, owner: str):
+    def merge_attr(self, old, new, path, owner: str):
+        """The class attribute to keep: ``old`` with ``new``'s code, or ``new``."""
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
             return old if self._takes(old, new, owner) else new
         if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):

@@ -19,6 +19,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .class_diff import ClassEdit, class_edit, context, live_class
 from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard,
                          names_of, same_tree)
 
@@ -26,21 +27,26 @@ from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_
 class ReloadFailed(Exception):
     """The new source could not be applied; the module was left untouched."""
 
-    def __init__(self, error: BaseException, lineno: int | None):
+    def __init__(self, error: BaseException, lineno: int | None, hint: str | None = None):
         super().__init__(str(error))
         self.error = error
         self.lineno = lineno
+        #: what the user should do instead of fixing the file (e.g. restart)
+        self.hint = hint
 
     @classmethod
-    def at(cls, error: BaseException, path: str) -> "ReloadFailed":
+    def at(cls, error: BaseException, path: str, hint: str | None = None) -> "ReloadFailed":
         """The failure, with the line of ``path`` where ``error`` happened."""
         if isinstance(error, SyntaxError) and error.filename == path:
-            return cls(error, error.lineno)
+            return cls(error, error.lineno, hint)
         line = None
         for frame in traceback.extract_tb(error.__traceback__):
             if frame.filename == path:
                 line = frame.lineno
-        return cls(error, line)
+        # Its frames would keep the objects the failed run made alive (a class
+        # half-registered with a framework, say); only the message is kept.
+        error.__traceback__ = None
+        return cls(error, line, hint)
 
 
 @dataclass
@@ -72,14 +78,19 @@ class ReloadPlan:
     dropped: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
     doc_changed: bool = False
     docstring: str | None = None
+    #: classes patched member by member instead of running their statement again
+    class_edits: list[ClassEdit] = field(default_factory=list)
 
 
 def plan_reload(old: ParsedModule | None, source: bytes, path: str,
-                full: bool = False) -> ReloadPlan:
+                full: bool = False, namespace: dict | None = None) -> ReloadPlan:
     """The plan that brings a module from ``old`` to ``source``.
 
     With ``full`` (or no usable old version) every statement runs again.
-    A syntax error raises :class:`ReloadFailed` naming its line.
+    ``namespace`` is the live module's, read only to tell whether an edited
+    class still holds the object its statement made (only then can it be
+    patched member by member).  A syntax error raises :class:`ReloadFailed`
+    naming its line.
     """
     try:
         new = (old or ParsedModule(b"", [], [])).update(source, path)
@@ -90,7 +101,7 @@ def plan_reload(old: ParsedModule | None, source: bytes, path: str,
         return ReloadPlan(parsed=new, run=[s.located() for s in new.stmts
                                            if not is_main_guard(s.node)],
                           flags=new.flags, rebuilt=_defined_once(new))
-    return diff(old, new)
+    return diff(old, new, namespace)
 
 
 def _defined_once(parsed: ParsedModule) -> set[str]:
@@ -151,7 +162,24 @@ def _class_keep(old: ast.ClassDef, new: ast.ClassDef, path: tuple, keep: dict,
     dropped[path] = _body_names(old.body) - _body_names(new.body)
 
 
-def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
+def _member_edit(before: Stmt, stmt: Stmt, old: ParsedModule, new: ParsedModule,
+                 namespace: dict | None, rebound: set[str], rebuilt: set[str],
+                 own_functions: set[str], moved: list) -> ClassEdit | None:
+    """The member-level edit of a changed class (see class_diff), or None."""
+    module_name = (namespace or {}).get("__name__", "")
+    members_moved: list[tuple[int, int, int]] = []
+    ctx = context(old.lines, before.offset, new.lines, stmt.offset, rebound=rebound,
+                  rebuilt=rebuilt, own_functions=own_functions, module_name=module_name,
+                  moved=members_moved)
+    name = stmt.node.name
+    edit = class_edit(before.node, stmt.node, ctx, (name,),
+                      live_class(namespace, (name,), module_name))
+    if edit is not None:
+        moved.extend(members_moved)
+    return edit
+
+
+def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) -> ReloadPlan:
     old_by_key = dict(zip(old.keys, old.stmts))
     matched = {id(old_by_key[k]) for k in new.keys if k in old_by_key}
     unmatched_dumps: dict[str, list[Stmt]] | None = None
@@ -163,6 +191,8 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
     rebound: set[str] = set()
     rebuilt: set[str] = set()
     redecorated: set[str] = set()
+    class_edits: list[ClassEdit] = []
+    own_functions: set[str] | None = None
 
     for index, (key, stmt) in enumerate(zip(new.keys, new.stmts)):
         node = stmt.node
@@ -174,7 +204,8 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
         if before is stmt or (before is not None and before.text == stmt.text):
             same = True
         elif before is not None:  # a definition whose text changed: maybe only comments
-            same = same_tree(before.node, node)
+            # (a class is compared member by member below)
+            same = not isinstance(node, ast.ClassDef) and same_tree(before.node, node)
         else:  # a statement whose text is new: maybe only comments/layout changed
             if unmatched_dumps is None:
                 unmatched_dumps = defaultdict(list)
@@ -184,11 +215,11 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
             candidates = unmatched_dumps.get(_dump(node))
             before = candidates.pop(0) if candidates else None
             same = before is not None
-        if same and rebound and _mentions(stmt, rebound) and stmt.names.loads & rebound:
-            same = False  # it reads something that is about to change
-        if same and rebuilt and _may_decorate(node) and stmt.names.deco_loads & rebuilt:
-            same = False  # decorated by a function that changed: decorate again
-        if same:
+        # it reads something that is about to change, or is decorated by a
+        # function that changed (decorate again)
+        stale = bool(rebound and _mentions(stmt, rebound) and stmt.names.loads & rebound
+                     or rebuilt and _may_decorate(node) and stmt.names.deco_loads & rebuilt)
+        if same and not stale:
             if before.text != stmt.text and defined_in(node):
                 relined.append((before.start, before.end, stmt.start - before.start,
                                 stmt.located()))
@@ -198,6 +229,19 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
         if isinstance(node, ast.ClassDef) and before is not None and isinstance(
             before.node, ast.ClassDef
         ):
+            if own_functions is None:
+                own_functions = {s.name for s in new.stmts if isinstance(
+                    s.node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            edit = _member_edit(before, stmt, old, new, namespace, rebound, rebuilt,
+                                own_functions, moved)
+            if edit is not None:
+                class_edits.append(edit)
+                continue
+            if not stale and before.text != stmt.text and same_tree(before.node, node):
+                # only comments or layout changed: renumber its code
+                relined.append((before.start, before.end, stmt.start - before.start,
+                                stmt.located()))
+                continue
             _class_keep(before.node, node, (node.name,), keep, rebound, class_dropped)
         run.append(stmt.located())
         defined = defined_in(node)
@@ -235,4 +279,5 @@ def diff(old: ParsedModule, new: ParsedModule) -> ReloadPlan:
         doc_changed=old.docstring != new.docstring,
         docstring=new.docstring,
         flags=new.flags,
+        class_edits=class_edits,
     )

@@ -25,6 +25,8 @@ class Failure:
     syntax: bool
     #: set when something else changed that may fix it
     retry: bool = False
+    #: what to do instead of fixing the file (a change that needs a restart)
+    hint: str | None = None
 
     def describe(self) -> str:
         where = self.path + (f", line {self.lineno}" if self.lineno else "")
@@ -75,9 +77,10 @@ class Reporter:
         for note in notes:
             self._once(("note", note), f"[autoreload] note: {note}")
 
-    def failed(self, module: str, path: str, lineno, error: BaseException, data: bytes) -> None:
+    def failed(self, module: str, path: str, lineno, error: BaseException, data: bytes,
+               hint: str | None = None) -> None:
         failure = Failure(module, path, lineno, f"{type(error).__name__}: {error}",
-                          digest(data), isinstance(error, SyntaxError))
+                          digest(data), isinstance(error, SyntaxError), hint=hint)
         self.failures[module] = failure
         self.history.append(time.strftime("%H:%M:%S ") + f"[autoreload] FAILED {module}")
         del self.history[:-20]
@@ -94,10 +97,12 @@ class Reporter:
             if key in self._shown:
                 continue
             self._shown.add(key)
+            then = ("restart the kernel to apply it" if failure.hint
+                    else "save a fixed file and the next cell picks it up")
             print(
                 f"[autoreload] could not reload {failure.module} from {failure.describe()}\n"
-                f"[autoreload] {failure.module} keeps running its previous version; "
-                "save a fixed file and the next cell picks it up.",
+                + (f"[autoreload] {failure.hint}\n" if failure.hint else "")
+                + f"[autoreload] {failure.module} keeps running its previous version; {then}.",
                 file=sys.stderr,
                 flush=True,
             )

@@ -165,7 +165,7 @@ class Stmt:
 
     @property
     def start(self) -> int:
-        return _first_line(self.node) + self.offset
+        return first_line(self.node) + self.offset
 
     @property
     def end(self) -> int:
@@ -193,15 +193,15 @@ def _declares_encoding(source: bytes) -> bool:
     return source.startswith(b"\xef\xbb\xbf") or b"coding" in b"".join(source.splitlines(True)[:2])
 
 
-def _first_line(node: ast.stmt) -> int:
+def first_line(node: ast.stmt) -> int:
     decorators = getattr(node, "decorator_list", None)
     if decorators:
         return min(node.lineno, min(d.lineno for d in decorators))
     return node.lineno
 
 
-def _text(lines: list[bytes], node: ast.stmt, offset: int) -> bytes:
-    start, end = _first_line(node) - 1 + offset, node.end_lineno + offset
+def node_text(lines: list[bytes], node: ast.stmt, offset: int) -> bytes:
+    start, end = first_line(node) - 1 + offset, node.end_lineno + offset
     chunk = lines[start:end]
     if not chunk:
         return b""
@@ -225,7 +225,7 @@ class ParsedModule:
             source = source.encode()
         tree = ast.parse(source, filename=filename)
         lines = source.splitlines(keepends=True)
-        return cls(source, lines, [Stmt(n, 0, _text(lines, n, 0)) for n in tree.body])
+        return cls(source, lines, [Stmt(n, 0, node_text(lines, n, 0)) for n in tree.body])
 
     def update(self, source: bytes, filename: str = "<unknown>") -> "ParsedModule":
         """The next version, re-parsing only the lines that changed."""
@@ -260,7 +260,7 @@ class ParsedModule:
             tree = ast.parse("\n" * (span_start - 1) + chunk.decode("utf-8"), filename=filename)
         except (SyntaxError, ValueError):
             return ParsedModule.parse(source, filename)  # reports the real line
-        middle = [Stmt(n, 0, _text(lines, n, 0)) for n in tree.body]
+        middle = [Stmt(n, 0, node_text(lines, n, 0)) for n in tree.body]
         return ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after])
 
     @property
