@@ -46,10 +46,14 @@ def render_module(version: int, n_funcs: int = 70, n_classes: int = 14,
     """A module of ``n_funcs`` functions and ``n_classes`` classes (5 methods each).
 
     ``changed="all"`` puts ``version`` into every function and method (what a
-    formatter or a branch switch does); ``changed="one"`` only into ``f000``.
+    formatter or a branch switch does); ``changed="one"`` only into ``f000``;
+    ``changed="class"`` only into the five methods of class ``C000``.
     """
     def v(i):
-        return version if changed == "all" or i == 0 else 0
+        return version if changed == "all" or i == 0 and changed == "one" else 0
+
+    def vc(c):
+        return version if changed == "all" or c == 0 and changed == "class" else 0
 
     out = ['"""Engine benchmark module."""', "", "import math", "", "LIMIT = 10 ** 9", ""]
     for i in range(n_funcs):
@@ -60,12 +64,12 @@ def render_module(version: int, n_funcs: int = 70, n_classes: int = 14,
                 "    return z", ""]
     for c in range(n_classes):
         out += ["", f"class C{c:03d}:", f"    kind = {c}", "",
-                "    def __init__(self, x):", f"        self.x = x + {v(c + 1)}", "",
-                "    def total(self):", f"        return self.x + self.kind + {v(c + 1)}", "",
-                "    def scaled(self, k=2):", f"        return f{c:03d}(self.x * k) + {v(c + 1)}", "",
+                "    def __init__(self, x):", f"        self.x = x + {vc(c)}", "",
+                "    def total(self):", f"        return self.x + self.kind + {vc(c)}", "",
+                "    def scaled(self, k=2):", f"        return f{c:03d}(self.x * k) + {vc(c)}", "",
                 "    @property",
-                "    def double(self):", f"        return 2 * self.x + {v(c + 1)}", "",
-                "    def __repr__(self):", f"        return 'C{c:03d}(%r, {v(c + 1)})' % (self.x,)", ""]
+                "    def double(self):", f"        return 2 * self.x + {vc(c)}", "",
+                "    def __repr__(self):", f"        return 'C{c:03d}(%r, {vc(c)})' % (self.x,)", ""]
     return "\n".join(out) + "\n"
 
 
@@ -132,7 +136,7 @@ def case_module(work: str, reps: int, changed: str) -> dict:
         if version > 2:  # two warm-up edits
             ours.append(secs)
             floor.append(_floor(text, path))
-            seen += done == [name] and mod.f000(0, 0) == version and (
+            seen += done == [name] and (changed == "class" or mod.f000(0, 0) == version) and (
                 changed == "one" or objs[0].total() == objs[0].x + version)
     return {"ours_s": ours, "floor_s": floor, "edits": len(ours), "seen": seen}
 
@@ -257,6 +261,7 @@ def case_package(work: str, how: str, reloader: str) -> dict:
 CASES = {
     "all_defs": lambda work, reps: case_module(work, reps, "all"),
     "one_def": lambda work, reps: case_module(work, reps, "one"),
+    "one_class": lambda work, reps: case_module(work, reps, "class"),
     "large_first": lambda work, reps: case_large(work, reps),
     "pkg_one": lambda work, reps: case_package(work, "one", "ours"),
     "pkg_one_ipython": lambda work, reps: case_package(work, "one", "ipython"),
@@ -266,7 +271,7 @@ CASES = {
 
 
 def reps_for(case: str, quick: bool) -> int:
-    full = {"all_defs": 30, "one_def": 50, "large_first": 5}
+    full = {"all_defs": 30, "one_def": 50, "one_class": 50, "large_first": 5}
     return (2 if quick else full.get(case, 1))
 
 
