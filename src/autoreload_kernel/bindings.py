@@ -86,16 +86,30 @@ class ImportIndex:
         self._cache[name] = (base.source, found)
         return found
 
-    def importers_of(self, target: str, modules: dict) -> list[tuple[str, FromImport]]:
-        """(importer, import) pairs for every watched module that imports ``target``."""
+    def importers_of(self, target: str, modules: dict, attr: str | None = None,
+                     star_only: bool = False) -> list[tuple[str, FromImport]]:
+        """(importer, import) pairs for the watched modules that import ``target``.
+
+        With ``attr``, only importers that can bind it: a star import, or a
+        source that spells the name; with ``star_only``, star imports alone.
+        Byte searches come first, so only those few modules are parsed.
+        """
         needle = target.rpartition(".")[2].encode()
+        spelled = attr.encode() if attr is not None and attr.isascii() else None
         out = []
         for name, module in modules.items():
             if name == target:
                 continue
             base = self.store.baselines.get(name)
+            if base is None:
+                continue
+            source = base.source
+            if star_only and not base.star_imports():
+                continue
             # a cheap byte search first: most modules never mention the target
-            if base is None or (needle not in base.source and b"from ." not in base.source):
+            if needle not in source and b"from ." not in source:
+                continue
+            if spelled is not None and spelled not in source and not base.star_imports():
                 continue
             for imp in self.of(name, module):
                 if imp.module == target and imp.attr is not None:
@@ -150,16 +164,19 @@ def propagate(modname, rebound, index: ImportIndex, watched: dict, notebook_ns: 
         if (source, name) in seen:
             continue
         seen.add((source, name))
+        public = getattr(sys.modules.get(source), "__all__", None)
+        gained = old is missing
+        if gained and (name.startswith("_") if public is None else name not in public):
+            continue  # a new name only star imports take, and they skip this one
         targets = []
         if notebook_ns is not None and notebook is not None:
             for imp in notebook.imports:
                 if imp.module == source and imp.attr in (name, "*"):
                     targets.append(("notebook", notebook_ns, imp))
-        for importer, imp in index.importers_of(source, watched):
+        for importer, imp in index.importers_of(source, watched, name, star_only=gained):
             if imp.attr in (name, "*"):
                 mod = watched[importer]
                 targets.append((importer, mod.__dict__, imp))
-        public = getattr(sys.modules.get(source), "__all__", None)
         for where, ns, imp in targets:
             local = name if imp.attr == "*" else imp.local
             if imp.attr == "*" and (

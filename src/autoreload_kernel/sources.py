@@ -9,10 +9,16 @@ what we diff against later.
 
 from __future__ import annotations
 
+import dis
+import marshal
 import os
+import re
+import sys
 import time
 from dataclasses import dataclass
 from importlib.machinery import SourceFileLoader
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
+from types import CodeType
 
 
 #: A file whose mtime is this close to the moment we read it may be written
@@ -21,9 +27,13 @@ from importlib.machinery import SourceFileLoader
 RACY_NS = 2_500_000_000
 
 
-def stamp_of(st: os.stat_result) -> tuple:
-    """What we compare to decide whether a file may have changed."""
-    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+def stamp_of(st: os.stat_result) -> int:
+    """What we compare to decide whether a file may have changed.
+
+    One int (a hash of mtime, size, inode and ctime) rather than the tuple:
+    it is kept for every user module, and 20,000 tuples cost megabytes.
+    """
+    return hash((st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
 
 
 def settled(st: os.stat_result, read_at_ns: int) -> bool:
@@ -37,10 +47,18 @@ class Baseline:
 
     path: str
     source: bytes
-    stamp: tuple | None
+    stamp: int | None
     settled: bool = False
     #: the parsed statements of ``source``, made when first needed
     parsed: object = None
+    #: (source, does it contain ``import *``): known from the bytecode at import
+    stars: tuple | None = None
+
+    def star_imports(self) -> bool:
+        """Might ``source`` star-import something?  (A false yes costs a parse.)"""
+        if self.stars is None or self.stars[0] is not self.source:
+            self.stars = (self.source, _STAR.search(self.source) is not None)
+        return self.stars[1]
 
     def statements(self):
         """``source`` parsed into statements (cached; SyntaxError propagates)."""
@@ -60,8 +78,12 @@ class SourceStore:
         #: module names recorded by the hook since the change finder last looked
         self.fresh: list[str] = []
 
-    def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int) -> None:
-        self.baselines[name] = Baseline(path, source, stamp_of(st), settled(st, read_at))
+    def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int,
+               code=None) -> None:
+        base = Baseline(path, source, stamp_of(st), settled(st, read_at))
+        if code is not None:
+            base.stars = (source, _imports_star(code))
+        self.baselines[name] = base
         self.fresh.append(name)
 
     def read_now(self, name: str, path: str) -> Baseline | None:
@@ -102,7 +124,88 @@ def _hooked_get_code(self, fullname):
         data = self.get_data(path)
     except OSError:
         return _original_get_code(self, fullname)
-    # Compiling these bytes (not a cached .pyc) makes the baseline exact.
-    code = self.source_to_code(data, path)
-    store.record(fullname, path, data, st, read_at)
+    # The code must be exactly these bytes: a cached .pyc only if it provably is.
+    code = _cached_code(path, data, st)
+    if code is None:
+        code = self.source_to_code(data, path)
+        _write_cache(path, code, st)
+    store.record(fullname, path, data, st, read_at, code)
     return code
+
+
+# -- byte code caching --------------------------------------------------------
+def _cached_code(path: str, data: bytes, st: os.stat_result):
+    """The code in ``path``'s .pyc when it was compiled from ``data``, else None.
+
+    A hash-based .pyc says so exactly.  A timestamp .pyc matches the source's
+    mtime in whole seconds and its size, which a second save in the same
+    second with the same size also matches; so it is trusted only when it was
+    written after the source's last change (then it was compiled from it).
+    """
+    try:
+        pyc = cache_from_source(path)
+        with open(pyc, "rb") as fh:
+            blob = fh.read()
+            written = os.fstat(fh.fileno()).st_mtime_ns
+    except (OSError, NotImplementedError, ValueError):
+        return None
+    if len(blob) < 16 or blob[:4] != MAGIC_NUMBER:
+        return None
+    flags = int.from_bytes(blob[4:8], "little")
+    if flags & 0b1:  # hash-based
+        if blob[8:16] != source_hash(data):
+            return None
+    elif flags or (
+        int.from_bytes(blob[8:12], "little") != (int(st.st_mtime) & 0xFFFFFFFF)
+        or int.from_bytes(blob[12:16], "little") != (len(data) & 0xFFFFFFFF)
+        or len(data) != st.st_size
+        or written <= st.st_mtime_ns
+    ):
+        return None
+    try:
+        code = marshal.loads(blob[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def _write_cache(path: str, code: CodeType, st: os.stat_result) -> None:
+    """Write the .pyc a plain import would have written (best effort)."""
+    if sys.dont_write_bytecode:
+        return
+    try:
+        pyc = cache_from_source(path)
+        blob = bytearray(MAGIC_NUMBER)
+        blob += (0).to_bytes(4, "little")
+        blob += (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+        blob += (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+        blob += marshal.dumps(code)
+        os.makedirs(os.path.dirname(pyc), exist_ok=True)
+        tmp = f"{pyc}.{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, pyc)
+    except (OSError, NotImplementedError, ValueError):
+        pass
+
+
+#: ``import *`` in source text (a false hit in a comment only costs a parse)
+_STAR = re.compile(rb"import[ \t\\\r\n]*\*")
+_IMPORT_STAR_OP = dis.opmap.get("IMPORT_STAR")
+_INTRINSIC_OP = dis.opmap.get("CALL_INTRINSIC_1")
+_INTRINSIC_IMPORT_STAR = 2
+
+
+def _imports_star(code: CodeType) -> bool:
+    """Does a module's code run ``from m import *``?  (Only module level may.)"""
+    raw = code.co_code
+    ops = raw[0::2]
+    if _IMPORT_STAR_OP is not None:
+        return bytes([_IMPORT_STAR_OP]) in ops
+    op = bytes([_INTRINSIC_OP])
+    at = ops.find(op)
+    while at != -1:
+        if raw[2 * at + 1] == _INTRINSIC_IMPORT_STAR:
+            return True
+        at = ops.find(op, at + 1)
+    return False
