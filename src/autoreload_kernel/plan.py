@@ -193,6 +193,7 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
     redecorated: set[str] = set()
     class_edits: list[ClassEdit] = []
     own_functions: set[str] | None = None
+    once: set[str] = set()  # names defined once (made when a class changed)
 
     for index, (key, stmt) in enumerate(zip(new.keys, new.stmts)):
         node = stmt.node
@@ -232,9 +233,11 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
             if own_functions is None:
                 own_functions = {s.name for s in new.stmts if isinstance(
                     s.node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-            edit = _member_edit(before, stmt, old, new, namespace, rebound, rebuilt,
-                                own_functions, moved)
-            if edit is not None:
+                once = _defined_once(new)
+            # (a class bound twice cannot say which live object is its own)
+            edit = node.name in once and _member_edit(before, stmt, old, new, namespace,
+                                                      rebound, rebuilt, own_functions, moved)
+            if edit:
                 class_edits.append(edit)
                 continue
             if not stale and before.text != stmt.text and same_tree(before.node, node):
@@ -273,7 +276,7 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
         moved=moved,
         relined=relined,
         redecorated=redecorated,
-        rebuilt=rebuilt & _defined_once(new),
+        rebuilt=rebuilt & (once if own_functions is not None else _defined_once(new)),
         keep=keep,
         dropped=class_dropped,
         doc_changed=old.docstring != new.docstring,
