@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 import os
 import textwrap
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 KERNEL_NAME = "python-autoreload"
@@ -55,17 +57,24 @@ class Result:
 class KernelDriver:
     """One running kernel in its own working directory."""
 
-    def __init__(self, workdir: Path, kernel_name: str = KERNEL_NAME, env: dict | None = None):
+    def __init__(self, workdir: Path, kernel_name: str = KERNEL_NAME, env: dict | None = None,
+                 kernel_dirs: list[str] | None = None):
         self.workdir = Path(workdir)
         self.kernel_name = kernel_name
         self.env = env
+        #: extra kernelspec directories to look in first (a spec made by a test)
+        self.kernel_dirs = kernel_dirs
         self.km: KernelManager | None = None
         self.kc = None
 
     # -- life cycle -------------------------------------------------------
     def start(self, **launch) -> "KernelDriver":
         """Start the kernel; ``launch`` goes to ``start_kernel`` (e.g. transport_encryption)."""
-        self.km = KernelManager(kernel_name=self.kernel_name)
+        kwargs = {}
+        if self.kernel_dirs:
+            kwargs["kernel_spec_manager"] = KernelSpecManager(
+                kernel_dirs=self.kernel_dirs + KernelSpecManager().kernel_dirs)
+        self.km = KernelManager(kernel_name=self.kernel_name, **kwargs)
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
         if self.env:
@@ -151,7 +160,23 @@ def ev(kernel: KernelDriver, expr: str):
     return ast.literal_eval(kernel.value(expr))
 
 
-# a module `modname` whose f() returns a value
+def iopub_text(kc, msg_id: str, timeout: float = 30) -> tuple[str, str]:
+    """(stdout, stderr) of one request, read from iopub up to its idle status."""
+    out, err = [], []
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, "no idle status"
+        msg = kc.get_iopub_msg(timeout=remaining)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            (out if msg["content"]["name"] == "stdout" else err).append(msg["content"]["text"])
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(out), "".join(err)
+
+
+# -- a module `modname` whose f() returns a value
 def write_f_and_import(k: KernelDriver, modname: str, value) -> None:
     """Save `modname` with f() returning `value`, import it, and check f() printed it."""
     k.write(f"{modname}.py", f"def f():\n    return {value!r}\n")

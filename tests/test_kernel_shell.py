@@ -13,7 +13,7 @@ from queue import Empty
 
 import ipykernel
 import pytest
-from driver import KernelDriver, kernel_with_config, write_f_and_call, write_f_and_import
+from driver import KernelDriver, iopub_text, kernel_with_config, write_f_and_call, write_f_and_import
 
 REPLY_TIMEOUT = 30
 
@@ -64,22 +64,6 @@ def _control_request(kc, msg_type: str, content: dict | None = None) -> dict:
         reply = kc.get_control_msg(timeout=remaining)
         if reply["parent_header"].get("msg_id") == msg_id:
             return reply
-
-
-def _iopub_text(kc, msg_id: str, timeout: float = REPLY_TIMEOUT) -> tuple[str, str]:
-    """(stdout, stderr) of one request, read from iopub up to its idle status."""
-    out, err = [], []
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, "no idle status"
-        msg = kc.get_iopub_msg(timeout=remaining)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "stream":
-            (out if msg["content"]["name"] == "stdout" else err).append(msg["content"]["text"])
-        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return "".join(out), "".join(err)
 
 
 # -- complete and inspect see an edit with no cell in between ------------------------
@@ -249,7 +233,7 @@ def test_subshells(fresh_kernel, modname):
         )
         assert by_id[sub_id]["parent_header"].get("subshell_id") == sid
 
-        sub_out, sub_err = _iopub_text(kc, sub_id)
+        sub_out, sub_err = iopub_text(kc, sub_id)
         assert sub_out in ("sub v1\n", "sub version two\n"), (sub_out, sub_err)
         assert "Traceback" not in sub_err and "error" not in sub_err.lower(), sub_err
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ast
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from types import ModuleType
 
 from . import class_members
 from .patching import Patcher, codes_by_qualname, shift_lines
-from .plan import ReloadFailed, ReloadPlan
+from .plan import ReloadFailed, ReloadInterrupted, ReloadPlan
 from .statements import first_line
 
 
@@ -32,8 +33,11 @@ class Applied:
     notes: list[str] = field(default_factory=list)
 
 
-def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
-    """Bring ``module`` to the plan's version; raise ReloadFailed and leave it untouched on error."""
+def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> Applied:
+    """Bring ``module`` to the plan's version; raise ReloadFailed and leave it untouched on error.
+
+    ``gate`` (an :class:`~.interrupts.InterruptGate`) lets an interrupt stop only
+    the user's code; the patching after it is never cut short."""
     try:
         code = compile(ast.Module(body=plan.run, type_ignores=[]), path, "exec",
                        flags=plan.flags, dont_inherit=True)
@@ -46,7 +50,8 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
     try:
         # Warnings wait until the run succeeds: a failed run is undone, and so
         # is what it said (SQLAlchemy's "class will be replaced", say).
-        with warnings.catch_warnings(record=True) as said:
+        with warnings.catch_warnings(record=True) as said, \
+                gate.open() if gate is not None else nullcontext():
             exec(code, ns)
             if plan.doc_changed:
                 ns["__doc__"] = plan.docstring
@@ -54,9 +59,12 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan) -> Applied:
     except BaseException as err:
         ns.clear()
         ns.update(before)
-        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+        if isinstance(err, KeyboardInterrupt):
+            raise ReloadInterrupted.at(err, path) from None
+        if isinstance(err, SystemExit):
             raise
-        raise ReloadFailed.at(err, path, _recreate_hint(err, path, plan, before)) from None
+        raise ReloadFailed.at(err, path, _recreate_hint(err, path, plan, before),
+                               ran=True) from None
     for warning in said:
         warnings.showwarning(warning.message, warning.category, warning.filename,
                              warning.lineno, warning.file, warning.line)

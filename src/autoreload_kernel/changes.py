@@ -13,7 +13,9 @@ Cheap when nothing changed, which is almost every cell:
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ class Read:
     path: str
     source: bytes
     differs: bool
+    #: why the file could not be read as this module's source (then source is b"")
+    problem: str | None = None
 
 
 @dataclass(slots=True)
@@ -186,21 +190,21 @@ class ChangeFinder:
                 continue
             try:
                 st = os.stat(w.path)
-            except OSError:
-                self.missing.add(name)  # deleted: keep the module as it is
-                self._suspects.discard(name)
-                continue
-            self.missing.discard(name)
-            stamp = stamp_of(st)
-            if stamp == w.stamp and w.settled:
-                self._suspects.discard(name)
-                continue
-            read_at = time.time_ns()
-            try:
+                if not stat.S_ISREG(st.st_mode):  # never open a FIFO: it would block
+                    raise IsADirectoryError(errno.EISDIR, "") if stat.S_ISDIR(st.st_mode) \
+                        else OSError(errno.EINVAL, "not a regular file")
+                stamp = stamp_of(st)
+                if stamp == w.stamp and w.settled:
+                    self.missing.discard(name)
+                    self._suspects.discard(name)
+                    continue
+                read_at = time.time_ns()
                 with open(w.path, "rb") as fh:
                     data = fh.read()
-            except OSError:
+            except OSError as err:
+                out.extend(self._unreadable(name, w, err))
                 continue
+            self.missing.discard(name)
             w.stamp = stamp
             w.settled = settled(st, read_at)
             if w.settled:
@@ -212,3 +216,28 @@ class ChangeFinder:
                 continue
             out.append(Read(name, w.module, w.path, data, data != base.source))
         return out
+
+    def _unreadable(self, name: str, w: _Watched, err: OSError) -> list[Read]:
+        """A Read saying why the file cannot be read; the module is kept as it is."""
+        if isinstance(err, FileNotFoundError):
+            # Deleted (or deleted between the stat and the read): the module is
+            # kept, quietly (a branch switch deletes files too), unless a package
+            # took the file's place, which a fresh import would load instead.
+            # The watcher (or polling) notices the file coming back.
+            self._suspects.discard(name)
+            if name in self.missing:
+                return []
+            self.missing.add(name)
+            package = os.path.join(os.path.dirname(w.path), name.rpartition(".")[2])
+            if not os.path.isdir(package):
+                return []
+            why = (f"the file was deleted and a directory {package}{os.sep} took its "
+                   "place; a fresh import would load that, so restart the kernel to use it")
+        else:
+            # Unreadable, a directory, a symlink loop: looked at again every check.
+            self._suspects.add(name)
+            if isinstance(err, IsADirectoryError):
+                why = "it is now a directory, not a file"
+            else:
+                why = f"cannot read it ({err.strerror or err})"
+        return [Read(name, w.module, w.path, b"", False, why)]

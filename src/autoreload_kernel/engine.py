@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from .applying import MISSING, apply_source
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
 from .changes import ChangeFinder, Read
+from .interrupts import InterruptGate
 from .modes import MODE_NUMBER, MODES
 from .ordering import reload_order
-from .plan import ReloadFailed, plan_reload
-from .report import Reporter, digest
+from .plan import ReloadFailed, ReloadInterrupted, plan_reload
+from .report import ERROR, Reporter, digest
 from .sources import SourceStore
 from .userpaths import ModuleFilter
 
@@ -64,6 +65,8 @@ class Reloader:
         #: `%autoreload` inside a cell or by the kernel nests; the kernel's
         #: subshell threads only try it and go on if it is taken.
         self.lock = threading.RLock()
+        self.gate = InterruptGate()
+        self._stopped = False
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -102,8 +105,13 @@ class Reloader:
     # -- the check ------------------------------------------------------------------------
     def check(self, show_errors: bool = True, force: bool = False) -> list[str]:
         """Reload every changed module the policy allows; return their names."""
-        with self.lock:
-            return self._check(show_errors, force)
+        with self.lock, self.gate.held():
+            done = self._check(show_errors, force)
+        if self.gate.take():
+            # Pressed while the engine was patching: that finished first, so
+            # nothing is half-applied; the interrupt goes on to the caller.
+            raise KeyboardInterrupt
+        return done
 
     def _check(self, show_errors: bool, force: bool) -> list[str]:
         if self.mode == "off" and not force:
@@ -111,27 +119,40 @@ class Reloader:
                 self.report.show_pending()
             return []
         done: list[str] = []
+        self._stopped = False  # set when the user interrupts a module's code
         while True:
-            batch = self._apply(changed) if (changed := self._changed()) else []
+            batch = self._apply(changed) if (changed := self._changed(force)) else []
             done += batch
             # A module that failed on another one (`from a import g` before a had
             # g) is tried again in this same check once something else reloaded.
-            if not batch or not self._retry_failed():
+            if not batch or self._stopped or not self._retry_failed():
                 break
         if show_errors:
             self.report.show_pending()
         return done
 
-    def _changed(self) -> list:
+    def _changed(self, force: bool = False) -> list:
         """The reads of files that differ and should be applied now."""
         changed = []
         for read in self.finder.reads():
+            if read.problem is not None:
+                self.report.unreadable(read.name, read.path, read.problem)
+                continue
             if not read.differs:
                 self.report.recovered(read.name)
                 continue
+            if not read.source.strip() and self.store.baselines[read.name].source.strip():
+                # An editor that truncates before writing: wait for the content.
+                self.report.unreadable(read.name, read.path, "the file is empty (a save "
+                                       "in progress?); an empty module is not loaded")
+                self.finder.recheck(read.name)
+                continue
             failure = self.report.failures.get(read.name)
-            if failure is not None and not failure.retry and failure.digest == digest(read.source):
-                continue  # this version already failed; it is not tried again
+            if (failure is not None and not failure.retry and not force
+                    and failure.digest == digest(read.source)):
+                # This version already failed (or was interrupted); it is not tried
+                # again until the file changes or `%autoreload` asks for it.
+                continue
             if not self.wants(read.name, read.module):
                 self.finder.invalidate_one(read.name)
                 continue
@@ -164,12 +185,24 @@ class Reloader:
         order = reload_order([name for name in by_name if name in plans], deps)
         done = []
         watched = None  # name -> module, built once per batch when a rebind needs it
-        for name in order:
+        for position, name in enumerate(order):
             read = by_name[name]
             base = self.store.baselines[name]
             plan = plans[name]
             try:
-                applied = apply_source(read.module, read.path, plan)
+                applied = apply_source(read.module, read.path, plan, self.gate)
+            except ReloadInterrupted as stop:
+                # The user stopped it: this version is not run again unasked; the
+                # modules after it in the batch are looked at again next time.
+                if stop.lineno is not None:
+                    self.report.interrupted(name, read.path, stop.lineno, read.source)
+                    rest = order[position + 1:]
+                else:
+                    rest = order[position:]
+                for other in rest:
+                    self.finder.recheck(other)
+                self._stopped = True
+                break
             except ReloadFailed as failure:
                 self._fail(read, failure)
                 continue
@@ -222,7 +255,7 @@ class Reloader:
         (an import of a name that now exists) get another try; False if none."""
         retried = False
         for name, failure in list(self.report.failures.items()):
-            if not failure.syntax and not failure.retry:
+            if failure.kind == ERROR and not failure.retry:
                 failure.retry = True
                 self.finder.recheck(name)
                 retried = True
@@ -230,7 +263,7 @@ class Reloader:
 
     def _fail(self, read, failure: ReloadFailed) -> None:
         self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source,
-                           failure.hint)
+                           failure.hint, failure.raised_at, failure.ran)
 
     # -- the status view ----------------------------------------------------------------
     def status(self) -> str:

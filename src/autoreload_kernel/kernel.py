@@ -11,6 +11,7 @@ import inspect
 import os
 import sys
 import threading
+import traceback
 
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import Bool, Enum, List, Unicode, observe
@@ -126,10 +127,11 @@ class AutoreloadKernel(IPythonKernel):
             if on_main:
                 self.cluster_room.sync()
         except KeyboardInterrupt:
-            # Interrupted while reloading: a module interrupted while its code ran
-            # was rolled back; the cell runs.
-            print("[autoreload] reload interrupted; run `%autoreload --status` to see "
-                  "what was reloaded.", file=sys.stderr, flush=True)
+            # An interrupt that reached the user's code was handled by the engine
+            # (that module is rolled back); this one came while the engine was
+            # finishing, which it did first.
+            print("[autoreload] interrupt received while the reload check was finishing; "
+                  "nothing was half-applied and the cell runs.", file=sys.stderr, flush=True)
         except BaseException as err:  # noqa: BLE001 - the reply must always be sent
             self._internal_error(err)
         finally:
@@ -145,9 +147,17 @@ class AutoreloadKernel(IPythonKernel):
             if key in self._internal_errors:
                 return
             self._internal_errors.add(key)
+            where = ""
+            try:
+                frames = traceback.extract_tb(err.__traceback__)
+                if frames:
+                    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}"
+            except Exception:  # noqa: BLE001
+                pass
             print(
-                f"[autoreload] internal error in the reload check ({key}); "
-                "the cell runs without reloading. Please report this.",
+                f"[autoreload] the reload check failed: a bug in autoreload-kernel ({key}{where}). "
+                "The cell runs without reloading. To turn reloading off, run `%autoreload off`, "
+                f"or start the kernel with {DISABLE_ENV}=1. Please report this.",
                 file=sys.stderr,
                 flush=True,
             )

@@ -15,6 +15,10 @@ only here.
 from __future__ import annotations
 
 import ast
+import io
+import os
+import sys
+import tokenize
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,26 +31,82 @@ from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_
 class ReloadFailed(Exception):
     """The new source could not be applied; the module was left untouched."""
 
-    def __init__(self, error: BaseException, lineno: int | None, hint: str | None = None):
+    def __init__(self, error: BaseException, lineno: int | None, hint: str | None = None,
+                 raised_at: str | None = None, ran: bool = False):
         super().__init__(str(error))
         self.error = error
         self.lineno = lineno
         #: what the user should do instead of fixing the file (e.g. restart)
         self.hint = hint
+        #: False: the source could not be compiled; True: its code raised
+        self.ran = ran
+        #: "file, line N" of the frame that raised, when that is another file
+        #: of the user's (a decorator or metaclass defined elsewhere)
+        self.raised_at = raised_at
 
     @classmethod
-    def at(cls, error: BaseException, path: str, hint: str | None = None) -> "ReloadFailed":
-        """The failure, with the line of ``path`` where ``error`` happened."""
+    def at(cls, error: BaseException, path: str, hint: str | None = None,
+           ran: bool = False) -> "ReloadFailed":
+        """The failure, with the innermost line of ``path`` where ``error`` (or
+        its cause: Python 3.11 wraps a failing ``__set_name__``) happened."""
         if isinstance(error, SyntaxError) and error.filename == path:
             return cls(error, error.lineno, hint)
         line = None
-        for frame in traceback.extract_tb(error.__traceback__):
-            if frame.filename == path:
-                line = frame.lineno
+        for err in (error, error.__cause__):
+            for frame in traceback.extract_tb(getattr(err, "__traceback__", None)):
+                if frame.filename == path:
+                    line = frame.lineno
+        raised_at = _raised_at(error, path) if ran else None
         # Its frames would keep the objects the failed run made alive (a class
         # half-registered with a framework, say); only the message is kept.
         error.__traceback__ = None
-        return cls(error, line, hint)
+        if error.__cause__ is not None:
+            error.__cause__.__traceback__ = None
+        return cls(error, line, hint, raised_at, ran)
+
+
+class ReloadInterrupted(ReloadFailed):
+    """The user interrupted the new version's code; the module was left untouched.
+
+    ``lineno`` is None when the interrupt came before any of that code ran."""
+
+
+_INSTALLED = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+
+
+def _raised_at(error: BaseException, path: str) -> str | None:
+    """The innermost frame, if it lies in another file of the user's."""
+    frames = traceback.extract_tb((error.__cause__ or error).__traceback__)
+    if not frames:
+        return None
+    last = frames[-1]
+    if last.filename == path or not os.path.isfile(last.filename) or \
+            last.filename.startswith(_INSTALLED):
+        return None
+    return f"{last.filename}, line {last.lineno}"
+
+
+def _bad_bytes(source: bytes) -> ReloadFailed | None:
+    """Binary content or bytes invalid in the file's encoding, with their line.
+
+    (The compiler names no line for NUL bytes, and line 0 for bytes invalid in a
+    declared encoding.)"""
+    nul = source.find(b"\0")
+    if nul >= 0:
+        return ReloadFailed(ValueError("the file contains NUL bytes: binary data, not Python "
+                                       "source"), source.count(b"\n", 0, nul) + 1)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        source.decode(encoding)
+    except SyntaxError:
+        return None
+    except LookupError as bad:  # an unknown encoding
+        return ReloadFailed(ValueError(str(bad)), 1)
+    except UnicodeDecodeError as bad:
+        return ReloadFailed(ValueError(f"not valid {bad.encoding} text: byte "
+                                       f"{source[bad.start]:#04x} ({bad.reason})"),
+                            source.count(b"\n", 0, bad.start) + 1)
+    return None
 
 
 @dataclass
@@ -96,7 +156,7 @@ def plan_reload(old: ParsedModule | None, source: bytes, path: str,
         new = (old or ParsedModule(b"", [], [])).update(source, path)
         new.check_future_imports(path)
     except (SyntaxError, ValueError) as err:
-        raise ReloadFailed.at(err, path) from None
+        raise (_bad_bytes(source) or ReloadFailed.at(err, path)) from None
     if full or old is None:
         return ReloadPlan(parsed=new, run=[s.located() for s in new.stmts
                                            if not is_main_guard(s.node)],

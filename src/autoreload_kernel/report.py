@@ -13,6 +13,14 @@ import time
 from dataclasses import dataclass
 
 
+#: Kinds of failure.  A syntax error can only be fixed in its own file; an
+#: error while running (a name another module lacks, say) may be fixed
+#: elsewhere, so it is retried after other reloads; an interrupted version runs
+#: again only when asked (`%autoreload`) or saved again; a file that cannot be
+#: read is read again at every check until it can.
+SYNTAX, ERROR, INTERRUPTED, FILE = "syntax", "error", "interrupted", "file"
+
+
 @dataclass
 class Failure:
     module: str
@@ -20,17 +28,63 @@ class Failure:
     lineno: int | None
     error: str
     digest: int
-    #: a syntax error can only be fixed in this file; anything else (a name
-    #: another module lacks, say) may be fixed elsewhere, so it is retried
-    syntax: bool
+    kind: str = ERROR
     #: set when something else changed that may fix it
     retry: bool = False
     #: what to do instead of fixing the file (a change that needs a restart)
     hint: str | None = None
+    #: the source line and a caret under the error (syntax errors)
+    excerpt: str = ""
+    #: "file, line N" where the error was raised, when that is another file
+    raised_at: str | None = None
 
     def describe(self) -> str:
         where = self.path + (f", line {self.lineno}" if self.lineno else "")
-        return f"{where}: {self.error}"
+        extra = f" (raised in {self.raised_at})" if self.raised_at else ""
+        return f"{where}: {self.error}{extra}"
+
+    def message(self) -> str:
+        m = self.module
+        if self.kind == INTERRUPTED:
+            at = f" at {self.path}, line {self.lineno}" if self.lineno else f" ({self.path})"
+            return (f"[autoreload] reload of {m} interrupted{at}; nothing of it was applied "
+                    f"and {m} keeps running its previous version.\n"
+                    f"[autoreload] this version of {m} will not run again: save the file "
+                    "again, or run `%autoreload` to try it once more.")
+        if self.kind == FILE:
+            return (f"[autoreload] cannot reload {m}: {self.path}: {self.error}\n"
+                    f"[autoreload] {m} keeps running its previous version; it is reloaded "
+                    "once the file can be read again.")
+        excerpt = f"\n{self.excerpt}" if self.excerpt else ""
+        hint = f"\n[autoreload] {self.hint}" if self.hint else ""
+        then = ("restart the kernel to apply it" if self.hint
+                else "save a fixed file and the next cell picks it up")
+        return (f"[autoreload] could not reload {m} from {self.describe()}{excerpt}{hint}\n"
+                f"[autoreload] {m} keeps running its previous version; {then}.")
+
+
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, SyntaxError):
+        # str() of a SyntaxError repeats the file and line the message names already
+        return f"{type(error).__name__}: {error.msg}"
+    text = f"{type(error).__name__}: {error}"
+    cause = error.__cause__
+    if cause is not None:  # e.g. "Error calling __set_name__" (Python 3.11) hides the reason
+        text += f" (caused by {type(cause).__name__}: {cause})"
+    return text
+
+
+def _excerpt(error: BaseException) -> str:
+    """The offending source line with a caret under the error, as Python prints it."""
+    if not isinstance(error, SyntaxError) or not error.text:
+        return ""
+    line = error.text.rstrip("\n")
+    stripped = line.lstrip()
+    text = "    " + stripped
+    if error.offset and error.offset > 0:
+        column = max(0, min(error.offset - 1 - (len(line) - len(stripped)), len(stripped)))
+        text += "\n    " + " " * column + "^"
+    return text
 
 
 def digest(data: bytes) -> int:
@@ -55,7 +109,7 @@ class Reporter:
 
     # -- events -----------------------------------------------------------------
     def reloaded(self, module: str, patched, added, removed, updated, notes, rebound=()) -> None:
-        self.failures.pop(module, None)
+        self.recovered(module)
         parts = []
         if patched:
             parts.append("patched " + _summary(sorted(patched)))
@@ -78,15 +132,33 @@ class Reporter:
             self._once(("note", note), f"[autoreload] note: {note}")
 
     def failed(self, module: str, path: str, lineno, error: BaseException, data: bytes,
-               hint: str | None = None) -> None:
-        failure = Failure(module, path, lineno, f"{type(error).__name__}: {error}",
-                          digest(data), isinstance(error, SyntaxError), hint=hint)
-        self.failures[module] = failure
-        self.history.append(time.strftime("%H:%M:%S ") + f"[autoreload] FAILED {module}")
+               hint: str | None = None, raised_at: str | None = None,
+               ran: bool = False) -> None:
+        kind = ERROR if ran else SYNTAX
+        self._record(Failure(module, path, lineno, _error_text(error), digest(data), kind,
+                             hint=hint, excerpt=_excerpt(error), raised_at=raised_at))
+
+    def interrupted(self, module: str, path: str, lineno, data: bytes) -> None:
+        self._record(Failure(module, path, lineno, "interrupted", digest(data), INTERRUPTED))
+
+    def unreadable(self, module: str, path: str, reason: str) -> None:
+        """The file cannot be read as a module's source (gone, a directory, ...)."""
+        self._record(Failure(module, path, None, reason, digest(reason.encode()), FILE))
+
+    def _record(self, failure: Failure) -> None:
+        previous = self.failures.get(failure.module)
+        self.failures[failure.module] = failure
+        if previous is not None and (previous.digest, previous.kind) == (failure.digest,
+                                                                         failure.kind):
+            return
+        self.history.append(time.strftime("%H:%M:%S ") + f"[autoreload] FAILED {failure.module}"
+                            f" ({failure.kind})")
         del self.history[:-20]
 
     def recovered(self, module: str) -> None:
-        self.failures.pop(module, None)
+        failure = self.failures.pop(module, None)
+        if failure is not None:  # the same problem coming back is news again
+            self._shown.discard((failure.path, failure.digest))
 
     def show_pending(self) -> None:
         """Print failures not shown yet (at most once per file version)."""
@@ -97,15 +169,7 @@ class Reporter:
             if key in self._shown:
                 continue
             self._shown.add(key)
-            then = ("restart the kernel to apply it" if failure.hint
-                    else "save a fixed file and the next cell picks it up")
-            print(
-                f"[autoreload] could not reload {failure.module} from {failure.describe()}\n"
-                + (f"[autoreload] {failure.hint}\n" if failure.hint else "")
-                + f"[autoreload] {failure.module} keeps running its previous version; {then}.",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(failure.message(), file=sys.stderr, flush=True)
 
     def _once(self, key, text: str) -> None:
         if key in self._shown:

@@ -1,0 +1,68 @@
+"""Interrupts during a reload: only the user's code may be stopped half-way.
+
+The user presses *interrupt* to stop a slow reload (a changed top-level
+statement that sleeps or loops).  ipykernel turns that into SIGINT, and Python
+raises ``KeyboardInterrupt`` wherever the main thread happens to be.  Inside
+the user's code that is fine: the module's namespace is restored and nothing is
+patched.  Inside the engine's own bookkeeping (patching objects, recording the
+new baseline) it would leave things half done.  So while the engine works,
+SIGINT is only *noted*; it is delivered in the user's code, or once the engine
+is done.  Signals reach only the main thread; elsewhere this does nothing.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+
+
+class InterruptGate:
+    def __init__(self):
+        #: an interrupt arrived while the engine held it
+        self.pending = False
+        self._saved = None  # the handler to use in the user's code
+        self._holding = False
+
+    def _note(self, signum, frame) -> None:
+        self.pending = True
+
+    @contextmanager
+    def held(self):
+        """The engine's own work: an interrupt is noted, not raised."""
+        if self._holding or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        saved = signal.getsignal(signal.SIGINT)
+        if not callable(saved):  # interrupts are ignored here anyway
+            yield
+            return
+        signal.signal(signal.SIGINT, self._note)
+        self._saved, self._holding, self.pending = saved, True, False
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, saved)
+            self._saved, self._holding = None, False
+
+    def take(self) -> bool:
+        """True (once) if an interrupt arrived while held."""
+        pending, self.pending = self.pending, False
+        return pending
+
+    @contextmanager
+    def open(self):
+        """The user's code runs: an interrupt (also one noted just before) raises."""
+        if not self._holding:
+            yield
+            return
+        if self.take():
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGINT, self._saved)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self._note)
+
+
+__all__ = ["InterruptGate"]
