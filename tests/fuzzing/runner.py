@@ -94,7 +94,9 @@ class Session:
         self.seed = seed
         sys.dont_write_bytecode = True
         self.root = Path(tempfile.mkdtemp(prefix="fuzz-engine-"))
-        self.reloader = Reloader(shell=None, use_inotify=False)
+        # Only the sequences' modules are the user's: not this fuzzer, not the tests.
+        loaded = sorted({name.split(".")[0] for name in sys.modules})
+        self.reloader = Reloader(shell=None, use_inotify=False, exclude=loaded)
         self.reloader.start()
         self.oracle = Oracle()
         #: the engine's one-time notes: each names an object a reload could not
