@@ -165,7 +165,7 @@ class Patcher:
         the edit take the new code (:meth:`update_closures`, one heap walk)."""
         if old_code is new_code:
             return
-        old_nested = codes_by_qualname(old_code, qualname + ".<locals>.")
+        old_nested = remember_nested(old_code, qualname)
         if not old_nested:
             return
         new_nested = codes_by_qualname(new_code, qualname + ".<locals>.")
@@ -177,19 +177,25 @@ class Patcher:
     def update_closures(self) -> None:
         """Functions made by a nested def that changed (closures from a factory,
         decorator wrappers) run the new code, when their free variables match.
-        This walks the heap, so it runs only when a nested def's code changed."""
+        Finding them walks the heap (``gc.get_referrers`` of every version of
+        those nested codes), so it runs only when a nested def's code changed."""
         if not self.nested:
+            return
+        targets = {}
+        for key, new in self.nested.items():
+            for code in _NESTED_SEEN.get(key, ()):
+                if code is not new:
+                    targets[id(code)] = (code, new)
+        self.nested.clear()
+        if not targets:
             return
         import gc
 
-        for obj in gc.get_objects():
+        for obj in gc.get_referrers(*[code for code, _new in targets.values()]):
             if type(obj) is FunctionType:
-                code = obj.__code__
-                new = self.nested.get((code.co_filename,
-                                       getattr(code, "co_qualname", obj.__qualname__)))
-                if new is not None and new is not code and new.co_freevars == code.co_freevars:
-                    obj.__code__ = new
-        self.nested.clear()
+                hit = targets.get(id(obj.__code__))
+                if hit is not None and hit[1].co_freevars == obj.__code__.co_freevars:
+                    obj.__code__ = hit[1]
 
     def _merge_cell(self, old, new):
         """Merge a value captured by a closure (or stored on a function)."""
@@ -477,6 +483,7 @@ def shift_lines(obj, moved, filename: str, seen=None) -> None:
                     new = _shift_code(code, delta) if codes is None else codes.get(
                         getattr(code, "co_qualname", obj.__qualname__))
                     if new is not None and new.co_freevars == code.co_freevars:
+                        remember_nested(code, obj.__qualname__)
                         obj.__code__ = new
                     break
         shift_lines(obj.__dict__.get("__wrapped__"), moved, filename, seen)
@@ -520,6 +527,23 @@ def codes_by_qualname(code, prefix: str = "", found=None) -> dict:
 
 
 _CO_OPTIMIZED = 0x0001
+
+#: (file, qualname) -> every version of a nested def's code that a function
+#: of the user's was built with: closures made from any of them may be alive
+_NESTED_SEEN: dict[tuple[str, str], list] = {}
+
+
+def remember_nested(code, qualname: str) -> dict:
+    """Note the nested codes of a function's code that is about to be replaced;
+    return them by qualified name."""
+    nested = codes_by_qualname(code, qualname + ".<locals>.")
+    for name, const in nested.items():
+        if const is not None:
+            seen = _NESTED_SEEN.setdefault((const.co_filename, name), [])
+            if not any(c is const for c in seen):
+                seen.append(const)
+                del seen[:-32]  # a long session keeps the latest versions
+    return nested
 
 
 def _same_code(a, b) -> bool:

@@ -112,9 +112,13 @@ class Oracle:
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env)
 
-    def ask(self, req: dict) -> dict:
+    def ask(self, req: dict, wait: bool = True) -> dict | None:
+        """Send a request; with ``wait`` off, :meth:`receive` gets the answer later."""
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
+        return self.receive() if wait else None
+
+    def receive(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("the oracle process died")

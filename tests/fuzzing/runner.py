@@ -171,11 +171,16 @@ class Session:
                 self.notes.clear()
                 held = {k: v for k, v in held.items()
                         if k.split(":", 1)[1].split(".")[1] not in exempt}
-                reply = self._ask(prog, names, files, good, sorted(held))
-                failed = set(reply["fell_back"]) | set(reply["broken"])
-                effective = dict(prog, **{r: good["model"][r] for r in failed})
-                mods = {r: sys.modules.get(names[r]) for r in ROLES if r not in reply["broken"]}
-                mine = all_probes(effective, mods, paths, held, failed)
+                self._ask(prog, names, files, good, sorted(held), wait=False)
+                # Probe while the oracle works, guessing that it fails where the
+                # engine failed; probe again if not (then .failed differs anyway).
+                failed = {r for r in ROLES if names[r] in self.reloader.report.failures}
+                mine = self._probe(prog, good, names, paths, held, failed, set())
+                reply = self.oracle.receive()
+                if set(reply["fell_back"]) | set(reply["broken"]) != failed or reply["broken"]:
+                    failed = set(reply["fell_back"]) | set(reply["broken"])
+                    mine = self._probe(prog, good, names, paths, held, failed,
+                                       set(reply["broken"]))
                 for role in ROLES:
                     mine[f"{role}.failed"] = repr(names[role] in self.reloader.report.failures)
                     reply["probes"][f"{role}.failed"] = repr(role in failed)
@@ -196,14 +201,20 @@ class Session:
             self.reloader.report.failures.clear()
             shutil.rmtree(root, ignore_errors=True)
 
-    def _ask(self, prog, names, files, good, held_keys) -> dict:
+    @staticmethod
+    def _probe(prog, good, names, paths, held, failed, broken) -> dict:
+        effective = dict(prog, **{r: good["model"][r] for r in failed})
+        mods = {r: sys.modules.get(names[r]) for r in ROLES if r not in broken}
+        return all_probes(effective, mods, paths, held, failed)
+
+    def _ask(self, prog, names, files, good, held_keys, wait=True) -> dict | None:
         return self.oracle.ask({
             "names": names, "files": files,
             "sources": {role: render(prog)[files[role]] for role in ROLES},
             "fallback": good["sources"],
             "model": {k: v for k, v in prog.items()},
             "good_model": good["model"], "held": held_keys,
-        })
+        }, wait)
 
 
 def _derived(prog: dict, name: str) -> set[str]:
