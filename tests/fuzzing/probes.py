@@ -13,8 +13,12 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+#: a class's lines come from its ``__firstlineno__`` on 3.13+ (the engine must
+#: keep it right); before, inspect finds the class by parsing the file again
+_CLASS_LINES = sys.version_info >= (3, 13)
 
 
 def safe(fn) -> str:
@@ -72,7 +76,9 @@ def _attr_answers(obj, names) -> dict[str, str]:
 def class_probes(cls, path: str) -> dict[str, str]:
     out = {"mro": repr([c.__name__ for c in cls.__mro__]),
            "abstract": repr(sorted(getattr(cls, "__abstractmethods__", ()))),
-           "source": source_of(cls), "public": repr(_public(cls))}
+           "public": repr(_public(cls))}
+    if _CLASS_LINES:
+        out["source"] = source_of(cls)
     for name, value in sorted(vars(cls).items()):
         for i, func in enumerate(_functions_of(value)):
             if inspect.unwrap(func).__code__.co_filename == path:
@@ -130,11 +136,13 @@ def module_probes(model: dict, role: str, m, path: str) -> dict[str, str]:
             out[key + ".repr"] = safe(lambda: repr(obj()))
             out[key + ".eq"] = safe(lambda: obj() == obj())
             out[key + ".mro"] = repr([c.__name__ for c in obj.__mro__])
-            out[key + ".source"] = source_of(obj)
+            if _CLASS_LINES:
+                out[key + ".source"] = source_of(obj)
         elif k == "enum":
             out[key + ".members"] = safe(lambda: [(x.name, x.value) for x in obj])
             out[key + ".lookup"] = safe(lambda: [obj(v).name for _, v in it["members"]])
-            out[key + ".source"] = source_of(obj)
+            if _CLASS_LINES:
+                out[key + ".source"] = source_of(obj)
     return out
 
 
