@@ -59,9 +59,14 @@ N_FUNCTIONS = 50  # including f_target
 N_CLASSES = 20
 
 
-def render_edit_module(version: int) -> str:
-    """A user module with 70 top-level definitions: 50 functions and 20 classes."""
+def render_edit_module(version: int, every: bool = False) -> str:
+    """A user module with 70 top-level definitions: 50 functions and 20 classes.
+
+    ``every``: each edit changes every function and method, not only f_target
+    (as a formatter or a branch switch does).
+    """
     value = (EDIT_VALUES[version % 2], version)
+    bump = version if every else 0
     out = [
         '"""Synthetic user module for the edit benchmark: 50 functions, 20 classes."""',
         "",
@@ -77,7 +82,7 @@ def render_edit_module(version: int) -> str:
         out += [
             "",
             f"def f{i:02d}(x, y={i}):",
-            f"    z = x * {i} + y",
+            f"    z = x * {i} + y + {bump}",
             "    return math.sqrt(abs(z)) + z",
             "",
         ]
@@ -89,19 +94,19 @@ def render_edit_module(version: int) -> str:
             "",
             "    def __init__(self, x):",
             "        self.x = x",
-            "        self.items = [x] * 3",
+            f"        self.items = [x] * 3 + [{bump}] * 0",
             "",
             "    def total(self):",
-            "        return sum(self.items) + self.kind",
+            f"        return sum(self.items) + self.kind + {bump}",
             "",
             "    def scaled(self, k=2):",
-            f"        return f{(c % (N_FUNCTIONS - 1)) + 1:02d}(self.x * k)",
+            f"        return f{(c % (N_FUNCTIONS - 1)) + 1:02d}(self.x * k) + {bump}",
             "",
             "    def uses_target(self):",
             "        return f_target()",
             "",
             "    def __repr__(self):",
-            f"        return 'C{c:02d}(%r)' % (self.x,)",
+            f"        return 'C{c:02d}(%r, {bump})' % (self.x,)",
             "",
         ]
     return "\n".join(out)
@@ -110,8 +115,9 @@ def render_edit_module(version: int) -> str:
 class EditTarget:
     """One edit-benchmark module file (one per configuration: kernels never share it)."""
 
-    def __init__(self, root: str, modname: str):
+    def __init__(self, root: str, modname: str, every: bool = False):
         self.modname = modname
+        self.every = every
         self.path = os.path.join(root, modname + ".py")
         self.version = 0
         self._last_mtime_ns = 0
@@ -123,7 +129,7 @@ class EditTarget:
         return (EDIT_VALUES[self.version % 2], self.version)
 
     def _write(self, version: int) -> None:
-        text = render_edit_module(version)
+        text = render_edit_module(version, self.every)
         with open(self.path, "w") as f:
             f.write(text)
             f.flush()
@@ -144,18 +150,19 @@ class EditTarget:
         self._write(self.version + 1)
         assert os.path.getsize(self.path) != old_size, "size did not change"
 
-    def setup_code(self, alias: str = "bench_edit", per_class: int = 5) -> str:
+    def setup_code(self, alias: str = "bench_edit", per_class: int = 5,
+                   objs: str = "_bench_objs") -> str:
         return (
             f"import {self.modname} as {alias}\n"
-            f"_bench_objs = [getattr({alias}, 'C%02d' % _i)(_i) "
+            f"{objs} = [getattr({alias}, 'C%02d' % _i)(_i) "
             f"for _i in range({N_CLASSES}) for _ in range({per_class})]\n"
         )
 
     @staticmethod
-    def cell_code(alias: str = "bench_edit") -> str:
+    def cell_code(alias: str = "bench_edit", objs: str = "_bench_objs") -> str:
         # Calls the edited function directly and through a method of an instance
         # created before the edit.
-        return f"_bench_r = ({alias}.f_target(), _bench_objs[0].uses_target())"
+        return f"_bench_r = ({alias}.f_target(), {objs}[0].uses_target())"
 
 
 def write_probe(root: str, modname: str, value: str) -> None:
