@@ -272,7 +272,9 @@ CASES = {
 
 def reps_for(case: str, quick: bool) -> int:
     full = {"all_defs": 30, "one_def": 50, "one_class": 50, "large_first": 5}
-    return (2 if quick else full.get(case, 1))
+    if quick:
+        return 1 if case == "large_first" else 2
+    return full.get(case, 1)
 
 
 def run_case(case: str, quick: bool, work: str, runs: int = 1) -> dict:

@@ -31,7 +31,7 @@ from table import build_table  # noqa: E402
 
 
 #: the engine rows of the smoke run (the package rows with IPython take minutes)
-QUICK_ENGINE = ["all_defs", "one_def", "large_first", "pkg_one"]
+QUICK_ENGINE = ["all_defs", "one_def", "one_class", "large_first", "pkg_one"]
 
 
 # ============================================================================ main

@@ -15,15 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _seen(row: str) -> list[tuple[int, int]]:
-    """(seen, edits) per configuration cell of a table row, A, B, C in order."""
-    cells = [c.strip() for c in row.strip().strip("|").split("|")][1:4]
-    out = []
-    for text in cells:
-        m = re.search(r"(\d+)/(\d+) seen", text)
-        assert m, f"no edit count in {text!r} (row: {row})"
-        out.append((int(m.group(1)), int(m.group(2))))
-    return out
+def _cells(row: str) -> list[str]:
+    """The A, B and C cells of a table row."""
+    return [c.strip() for c in row.strip().strip("|").split("|")][1:4]
+
+
+def _seen(text: str) -> tuple[int, int]:
+    """(seen, edits) from a cell that says "n/m seen"."""
+    m = re.search(r"(\d+)/(\d+) seen", text)
+    assert m, f"no edit count in {text!r}"
+    return int(m.group(1)), int(m.group(2))
 
 
 def test_quick_benchmark_runs_all_three_configurations():
@@ -42,9 +43,15 @@ def test_quick_benchmark_runs_all_three_configurations():
     assert "A: plain: one-off probe edit not picked up" in out
     edit_rows = [line for line in out.splitlines()
                  if line.startswith("| Cell right after editing a 70-definition module")]
-    assert len(edit_rows) >= 2, out
+    assert len(edit_rows) >= 3, out  # one def (small and big heap), every def
     for row in edit_rows:
-        (a_seen, a_n), (b_seen, b_n), (c_seen, c_n) = _seen(row)
+        (a_seen, a_n), (b_seen, b_n), (c_seen, c_n) = map(_seen, _cells(row))
         assert a_n >= 1 and a_seen == 0, row  # plain never reloads
         assert b_n >= 1 and b_seen == b_n, row
         assert c_n >= 1 and c_seen == c_n, row  # the kernel saw every edit
+    # the in-process engine rows: the engine reloaded every edit it was given
+    engine_rows = [line for line in out.splitlines() if line.startswith("| Engine in process")]
+    assert len(engine_rows) >= 3, out
+    for row in engine_rows:
+        seen, n = _seen(_cells(row)[2])
+        assert n >= 1 and seen == n, row
