@@ -10,9 +10,12 @@ reload check and the cluster sync itself, so the kernel's own timestamps give:
 
 - local reload: the reload check that found and applied the edit;
 - propagation: from the end of the local reload until every worker and the
-  scheduler (or every engine) replied that it applied the edit;
-- with late-joiner store: the same, until the Dask worker plugin that serves
-  workers joining later was registered too.
+  scheduler (or every engine) replied that it applied the edit (the Dask
+  plugin that serves workers joining later is registered after that, without
+  waiting);
+- no-op round trip: the same cluster running a no-op on every worker
+  (``client.run(len, '')``, ``view.apply_sync(len, '')``) right after each
+  edit: the floor that the cluster's own messaging sets on this machine.
 
 The empty-cell row compares a kernel with a Dask client attached (2 workers)
 with an identical kernel without one, cells interleaved, plus a second
@@ -56,7 +59,8 @@ _k = get_ipython().kernel
 _t0 = time.perf_counter(); _k.reloader.check(); _t1 = time.perf_counter()
 _k.cluster_room.sync()
 _tm = _k.cluster_room.timings[-1]
-_bench = (_t1 - _t0, _tm["applied"] - _tm["reloaded"], _tm["remembered"] - _tm["reloaded"])
+_t2 = time.perf_counter(); {noop}; _t3 = time.perf_counter()
+_bench = (_t1 - _t0, _tm["applied"] - _tm["reloaded"], _t3 - _t2)
 '''
 
 DASK_SETUP = '''
@@ -67,6 +71,7 @@ cluster = LocalCluster(n_workers={n}, threads_per_worker=1, processes=True,
 client = Client(cluster)
 '''
 DASK_CHECK = "sorted(set(client.run({name}.target, 0).values()))"
+DASK_NOOP = "client.run(len, '')"
 DASK_CLOSE = "client.close(); cluster.close()"
 
 IPP_SETUP = '''
@@ -80,6 +85,7 @@ finally:
     os.chdir(_here)
 '''
 IPP_CHECK = "sorted(set(client[:].apply_sync({name}.target, 0)))"
+IPP_NOOP = "client[:].apply_sync(len, '')"
 IPP_CLOSE = "cluster.stop_cluster_sync()"
 
 
@@ -96,13 +102,14 @@ def start(cwd: str) -> Kernel:
     return k
 
 
-def edits(k: Kernel, name: str, size: int, count: int, check: str) -> list[tuple]:
-    """Save `count` edits of module `name`; return (local, applied, remembered) each, s."""
+def edits(k: Kernel, name: str, size: int, count: int, check: str, noop: str) -> list[tuple]:
+    """Save `count` edits of module `name`; return (local reload, propagation, no-op
+    round trip) for each, in seconds."""
     k.run(f"_make({name!r}, {size}, 0)\nimport {name}")
     k.run("pass")  # first contact for the new module
     out = []
     for version in range(1, count + 1):
-        k.run(EDIT.format(name=name, size=size, version=version))
+        k.run(EDIT.format(name=name, size=size, version=version, noop=noop))
         out.append(k.query("_bench"))
         seen = k.query(check.format(name=name))
         assert seen == [version], f"workers run {seen}, expected [{version}]"
@@ -119,25 +126,24 @@ def cluster_rows(kind: str, workers: int, count: int, root: str) -> list[dict]:
     try:
         if kind == "Dask":
             k.run(DASK_SETUP.format(n=workers), timeout=300)
-            check, close = DASK_CHECK, DASK_CLOSE
+            check, noop, close = DASK_CHECK, DASK_NOOP, DASK_CLOSE
         else:
             engines = tempfile.mkdtemp(dir=root)
             k.run(IPP_SETUP.format(n=workers, engines=engines,
                                    profile=os.path.join(cwd, "profile")), timeout=300)
-            check, close = IPP_CHECK, IPP_CLOSE
+            check, noop, close = IPP_CHECK, IPP_NOOP, IPP_CLOSE
         rows = []
         for size, label in ((1024, "1 KB"), (200 * 1024, "200 KB")):
             name = f"bench_{size}"
-            runs = edits(k, name, size, count, check)
+            runs = edits(k, name, size, count, check, noop)
             local = [r[0] for r in runs]
             applied = [r[1] for r in runs]
-            remembered = [r[2] for r in runs]
-            over_local = [a - l for l, a, _ in runs]
+            over_local = [r[1] - r[0] for r in runs]
             rows.append(dict(kind=kind, workers=workers, size=label, n=count,
                              local=median_ms(local), applied=median_ms(applied),
                              applied_max=max(applied) * 1000,
-                             remembered=median_ms(remembered),
-                             over_local=median_ms(over_local)))
+                             over_local=median_ms(over_local),
+                             noop=median_ms([r[2] for r in runs])))
         k.run(close, timeout=120)
         return rows
     finally:
@@ -186,7 +192,7 @@ def main() -> None:
           f"Python {sys.version.split()[0]}, dask {dask.__version__}, "
           f"ipyparallel {ipyparallel.__version__}; {os.cpu_count()} cores)\n")
     print("| Cluster | Module | Local reload, median ms | Propagation (end of local reload "
-          "→ every worker applied), median / max ms (n) | Incl. late-joiner store, median ms "
+          "→ every worker applied), median / max ms (n) | No-op on every worker, median ms "
           "| Target | Result |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
@@ -198,9 +204,9 @@ def main() -> None:
         else:
             target, ok = "(info)", None
         result = "" if ok is None else ("PASS" if ok else "MISS")
-        store = f"{r['remembered']:.1f}" if r["kind"] == "Dask" else "(n/a)"
         print(f"| {who} | {r['size']} | {r['local']:.1f} | {r['applied']:.1f} / "
-              f"{r['applied_max']:.1f} ({r['n']}) | {store} | {target} | {result} |")
+              f"{r['applied_max']:.1f} ({r['n']}) | {r['noop']:.1f} | {target} | "
+              f"{result} |")
     ratio = empty["client"] / empty["plain"]
     noise = empty["plain2"] / empty["plain"]
     print(f"\nEmpty cell (`pass`) round trip, median of {cells}: with a Dask client "

@@ -43,6 +43,7 @@ class DaskAdapter:
     def __init__(self, client):
         self.client = client
         self.label = f"Dask client of {client.scheduler.address}"
+        self._storing = None  # the last plugin registration, still under way or done
 
     @staticmethod
     def key(client) -> str:
@@ -72,15 +73,29 @@ class DaskAdapter:
         return results
 
     def remember(self, versions, kernel) -> None:
-        """Store every shipped module for workers that join later."""
+        """Store every shipped module for workers that join later.
+
+        Sent without waiting: the workers that exist already have the edit (the
+        plugin's setup finds nothing to do there), and a worker that joins while
+        this is under way gets it from this broadcast or from the stored plugin.
+        """
         plugin = ShippedModules(versions, kernel)
+        client = self.client
         try:
-            self.client.register_plugin(plugin, name=PLUGIN_NAME)
-        except AttributeError:  # distributed before register_plugin
-            self.client.register_worker_plugin(plugin, name=PLUGIN_NAME)
+            coro = client._register_worker_plugin(plugin, name=PLUGIN_NAME, idempotent=False)
+            self._storing = asyncio.run_coroutine_threadsafe(coro, client.loop.asyncio_loop)
+        except (AttributeError, TypeError):  # another distributed: the public, blocking way
+            register = getattr(client, "register_plugin", None) or client.register_worker_plugin
+            register(plugin, name=PLUGIN_NAME)
 
     def late_results(self) -> dict:
-        return {}  # dask's plugin reports nothing back; failures show at the next edit
+        """Only an error storing the plugin: dask's plugins report nothing back."""
+        storing, self._storing = self._storing, None
+        if storing is None or not storing.done():
+            self._storing = storing
+            return {}
+        error = storing.exception()
+        return {} if error is None else {"(plugin for late workers)": error}
 
 
 _tokenizer_installed = False

@@ -39,8 +39,8 @@ class ClusterRoom:
         #: (adapter label, worker address) -> {module: error}
         self.out_of_date: dict[tuple[str, str], dict[str, str]] = {}
         self._watched_count = -1
-        #: per push: when the local reload ended, when every worker had applied
-        #: it, when late joiners had it too (perf_counter; read by benchmarks)
+        #: per push: when the local reload ended and when every worker had
+        #: applied it (perf_counter; read by benchmarks/clusters.py)
         self.timings: list[dict] = []
         self._reloaded_at = 0.0
         self._said: set[str] = set()
@@ -180,7 +180,7 @@ class ClusterRoom:
             self._digest(adapter, results, versions)
             adapter.remember(self._payload(self.shipped.values()), self.kernel)
             self.timings.append({"adapter": adapter.label, "reloaded": self._reloaded_at,
-                                 "applied": applied, "remembered": time.perf_counter()})
+                                 "applied": applied})
             del self.timings[:-50]
         except Exception as err:  # noqa: BLE001
             self._say(f"push:{adapter.label}:{type(err).__name__}",
