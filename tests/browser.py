@@ -47,6 +47,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--no-proxy-server",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
@@ -102,6 +103,14 @@ _SERVER_CONFIG = {
 _NOTIFICATION_SETTINGS = {"fetchNews": "false", "checkForUpdates": False}
 
 
+class PortTaken(RuntimeError):
+    """The random port was taken between choosing it and the server binding it."""
+
+
+# Loopback needs no proxy, whatever http_proxy says.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class JupyterServer:
     """`jupyter <app>` serving `root` on loopback; a context manager."""
 
@@ -151,6 +160,15 @@ class JupyterServer:
     def start(self) -> "JupyterServer":
         self.root.mkdir(parents=True, exist_ok=True)
         self._write_config()
+        for _ in range(3):
+            try:
+                self._launch()
+                return self
+            except PortTaken:
+                self.port = _free_port()  # someone took it since we looked
+        raise RuntimeError(f"jupyter {self.app} found no free port:\n{self.log_tail()}")
+
+    def _launch(self) -> None:
         cmd = [
             str(BIN / "jupyter"),
             self.app,
@@ -167,16 +185,22 @@ class JupyterServer:
         self.proc = subprocess.Popen(
             cmd, cwd=self.root, env=self.env(), stdout=self._log, stderr=subprocess.STDOUT
         )
-        self._wait_ready()
-        return self
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # __exit__ won't run when __enter__ raised
+            raise
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter {self.app} exited early:\n{self.log_tail()}")
+                log = self.log_tail()
+                if f"port {self.port} is not available" in log:
+                    raise PortTaken(self.port)
+                raise RuntimeError(f"jupyter {self.app} exited early:\n{log}")
             try:
-                with urllib.request.urlopen(self.url("api/status"), timeout=5) as resp:
+                with _DIRECT.open(self.url("api/status"), timeout=5) as resp:
                     if resp.status == 200:
                         return
             except OSError:
