@@ -539,3 +539,33 @@ def test_enum_dataclass_namedtuple_docstring(kernel, modname):
     # A name two class statements bind cannot tell which live class is whose:
     # that one runs again.  The others did not.
     assert ev(kernel, f"{m}.CREATED") == ["Color", "Item", "Pair", "Doc", "Twice", "Twice", "Twice"]
+
+
+DISPATCH = COUNTED + '''
+import functools
+
+
+@counted
+class Parser:
+    @functools.singledispatchmethod
+    def parse(self, value):
+        return "object"
+
+    @parse.register
+    def _(self, value: int):
+        return "int"
+
+    @functools.lru_cache
+    def answer(self):
+        return 1
+'''
+
+
+def test_singledispatchmethod_and_lru_cache_method(kernel, modname):
+    m = modname
+    load(kernel, m, DISPATCH, f"p = {m}.Parser(); p.answer()")
+    save(kernel, m, edited(DISPATCH, ('return "int"', 'return "INT"'), ("return 1", "return 2")))
+    assert ev(kernel, "(p.parse(1), p.parse('x'), p.answer())") == ("INT", "object", 2)
+    save(kernel, m, edited(DISPATCH, ('return "object"', 'return "OBJECT"')))
+    assert ev(kernel, "(p.parse(1), p.parse('x'), p.answer())") == ("int", "OBJECT", 1)
+    assert ev(kernel, f"{m}.CREATED") == ["Parser"]

@@ -252,6 +252,8 @@ def _same_list(old: list[ast.AST], new: list[ast.AST], o: _Version, n: _Version)
 def _reads_changed(stmt: ast.stmt, ctx: EditContext) -> bool:
     """A def whose defaults read a module name about to change, or whose
     decorator is a function about to be rebuilt, is built again."""
+    if not (ctx.rebound or ctx.rebuilt):
+        return False
     names = names_of(stmt)
     return bool(names.loads & ctx.rebound or names.deco_loads & ctx.rebuilt)
 

@@ -25,6 +25,7 @@ import functools
 from types import CodeType, FunctionType, MethodType
 
 from .class_diff import ClassEdit, live_class, mangle
+from .patching import _LRU
 
 _EMPTY = object()
 
@@ -185,6 +186,9 @@ def _take_code(old, new, patcher, module_name: str) -> bool:
         pairs.append((by_name[func.__qualname__].pop(0), func))
     for old_func, new_func in pairs:
         patcher.patch_function(old_func, new_func, forward=True)
+    for holder in (old, getattr(old, "__func__", None)):
+        if isinstance(holder, _LRU):
+            holder.cache_clear()  # its results came from the old code
     return True
 
 
