@@ -52,6 +52,18 @@ def test_local_cluster_processes(kernel, tmp_path):
     assert everywhere == [101, 101]
     assert state == [[7], [7]], "worker-side module state must survive a function edit"
 
+    # An edit of another module that f reads (through `from . import FACTOR`):
+    # the workers update that binding too, and f's task key changes with it.
+    same = ok(k, "print([client.submit(shop.calc.f, 1).key])")
+    edit(k.workdir / "shop/__init__.py", "FACTOR = 1", "FACTOR = 3")
+    res = ok(k, """
+        print([client.submit(shop.calc.f, 1).result(), client.submit(shop.calc.f, 1).key,
+               sorted(client.run(shop.calc.f, 1).values())])
+    """)
+    new, key, everywhere = values(res)
+    assert (new, everywhere) == (303, [303, 303])
+    assert key != values(same)[0], "a task key must change with the code it runs"
+
     # A new top-level statement that only fails outside the kernel (no ipykernel
     # on a worker): the kernel reloads, the workers fail and keep the previous
     # version.
@@ -59,7 +71,7 @@ def test_local_cluster_processes(kernel, tmp_path):
          "import sys\nPROBE = 1 if 'ipykernel' in sys.modules else 1 / 0\n\ndef f(x):")
     edit(k.workdir / CALC, "return x + 100", "return x + 1000")
     res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
-    assert values(res) == [101, 101], "failed workers keep the previous version"
+    assert values(res) == [303, 303], "failed workers keep the previous version"
     lines = [line for line in res.stderr.splitlines() if "shop.calc" in line]
     assert len(lines) == 1, res.stderr
     assert "2 of 2 Dask workers" in lines[0] and "tcp://127.0.0.1:" in lines[0]
@@ -69,7 +81,7 @@ def test_local_cluster_processes(kernel, tmp_path):
 
     edit(k.workdir / CALC, "1 if 'ipykernel' in sys.modules else 1 / 0", "2")
     res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
-    assert values(res) == [1001, 1001], "the next good save reaches the failed workers"
+    assert values(res) == [3003, 3003], "the next good save reaches the failed workers"
     assert "could not apply" not in res.stderr
     status = ok(k, "%autoreload --status").stdout
     assert "every worker runs the kernel's versions" in status, status

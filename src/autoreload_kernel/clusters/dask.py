@@ -8,7 +8,8 @@
   replaces the last.
 - Task keys: dask tokenizes a function by reference (module and name), so a
   held future would return the old result for the new code.  Functions of
-  the user's modules are tokenized with their module's version as well.
+  the user's modules are tokenized with the version of the user's code as
+  well (any of the user's modules, since the function may call into them).
 """
 
 from __future__ import annotations
@@ -101,8 +102,9 @@ class DaskAdapter:
 _tokenizer_installed = False
 
 
-def version_tokens(fingerprints: dict) -> None:
-    """Make dask's token of a user function include its module's version."""
+def version_tokens(room) -> None:
+    """Make dask's token of a function of the user's include the version of the
+    user's code (``room.code_version``: every module it may call into)."""
     global _tokenizer_installed
     if _tokenizer_installed:
         return
@@ -112,8 +114,9 @@ def version_tokens(fingerprints: dict) -> None:
 
     def normalize_user_function(func):
         token = by_reference(func)
-        version = fingerprints.get(getattr(func, "__module__", None))
-        return token if version is None else (token, "autoreload-kernel", version)
+        if getattr(func, "__module__", None) not in room.fingerprints:
+            return token
+        return token, "autoreload-kernel", room.code_version
 
     normalize_token.register(types.FunctionType, normalize_user_function)
     _tokenizer_installed = True

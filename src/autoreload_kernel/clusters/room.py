@@ -12,7 +12,7 @@ import sys
 import time
 
 from . import hooks, worker
-from .shipping import Version, loaded_versions, version_of
+from .shipping import Version, fingerprint, loaded_versions, version_of
 
 _FIX = ("install autoreload-kernel in the workers' environment "
         "(`pip install autoreload-kernel`, the version this kernel runs)")
@@ -32,8 +32,11 @@ class ClusterRoom:
         self.stream = stream
         #: every module shipped (or to ship) as the kernel runs it, by name
         self.shipped: dict[str, Version] = {}
-        #: fingerprints by module name (dask task keys include them)
+        #: fingerprints by module name, and one for all of them together: a dask
+        #: task key for a function of the user's includes the latter, since the
+        #: function may call into any of the user's modules
         self.fingerprints: dict[str, str] = {}
+        self.code_version = ""
         self.pending: dict[str, Version] = {}
         self.adapters: dict[str, object] = {}
         #: (adapter label, worker address) -> {module: error}
@@ -77,6 +80,7 @@ class ClusterRoom:
             return
         self._reloaded_at = time.perf_counter()
         self.fingerprints[name] = version.fingerprint
+        self._new_code_version()
         if self.adapters:
             self.pending[name] = version
         self.shipped[name] = version
@@ -134,7 +138,7 @@ class ClusterRoom:
                 if cls.kind == "Dask":
                     from .dask import version_tokens
 
-                    version_tokens(self.fingerprints)
+                    version_tokens(self)
         return new
 
     def _learn_new_modules(self) -> None:
@@ -149,6 +153,11 @@ class ClusterRoom:
                 self.shipped[name] = version
                 self.fingerprints[name] = version.fingerprint
                 self.pending[name] = version
+        self._new_code_version()
+
+    def _new_code_version(self) -> None:
+        joined = "".join(sorted(f"{n}={fp};" for n, fp in self.fingerprints.items()))
+        self.code_version = fingerprint(joined.encode())
 
     # -- talking to workers -----------------------------------------------------------
     def _payload(self, versions) -> list[tuple]:
