@@ -98,7 +98,8 @@ def class_probes(cls, path: str) -> dict[str, str]:
 
 
 def module_probes(model: dict, role: str, m, path: str) -> dict[str, str]:
-    out: dict[str, str] = {"names": repr(sorted(n for n in vars(m) if not n.startswith("_")))}
+    out: dict[str, str] = {"names": repr(sorted(n for n in vars(m) if not n.startswith("_"))),
+                           "doc": repr(m.__doc__)}
     for it in model.get("items", ()):
         k, n = it["k"], it["name"]
         key = f"{role}.{n}"

@@ -104,7 +104,8 @@ def render_module(mod: dict, role: str, names: dict) -> str:
         text = f"from .core import {', '.join(exports)}\n" if exports else ""
         text += f"\n__all__ = {exports!r}\n"
     else:
-        text = HEADER
+        text = f'"""{mod["doc"]}"""\n' if mod.get("doc") else ""
+        text += HEADER
         if role == "b" and mod["imports"]:
             text += f"from {names['a']} import {', '.join(mod['imports'])}\n"
         text += "".join("\n\n" + render_item(it) for it in mod["items"])
@@ -346,17 +347,27 @@ def _edit(gen: Gen, prog: dict) -> str:
             items.remove(r.choice(free))
             return f"{role}:remove"
     if roll < 0.38:
-        funcs = [it for it in items if it["k"] == "func" and not (
+        kind = r.choice(["func", "func", "class", "dc"])
+        found = [it for it in items if it["k"] == kind and not (
             role == "a" and it["name"] in prog["b"]["imports"]) and not (
             role == "core" and it["name"] in prog["pkg"]["exports"])]
-        if funcs:
-            it = r.choice(funcs)
-            old, it["name"] = it["name"], gen.fresh("f")
+        if found:
+            it = r.choice(found)
+            old, it["name"] = it["name"], gen.fresh(it["name"].split("_")[0])
             for other in items:
-                for key in ("target",):
+                for key in ("target", "base"):
                     if other.get(key) == old:
                         other[key] = it["name"]
-            return f"{role}:rename-func"
+            return f"{role}:rename-{kind}"
+    if roll < 0.40:
+        prog[role]["doc"] = f"module doc {gen.c()}" if r.random() < 0.8 else None
+        return f"{role}:module-docstring"
+    if roll < 0.42:
+        classes = [it for it in items if it["k"] == "class"]
+        if classes:
+            it = r.choice(classes)
+            it["slots"] = not it.get("slots")
+            return f"{role}:class-slots"
     return _edit_item(gen, prog, role, r.choice(items))
 
 
