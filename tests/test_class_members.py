@@ -64,8 +64,18 @@ class Plugin:
         super().__init_subclass__(**kwargs)
         Plugin.registry[cls.__name__] = cls
 
+NAMED = []
+
+
+class Named:
+    def __set_name__(self, owner, name):
+        NAMED.append(name)
+
+
 @counted
 class A(Plugin, metaclass=Meta):
+    field = Named()
+
     def run(self):
         return "v1"
 """
@@ -78,6 +88,7 @@ def test_init_subclass_metaclass_and_class_decorator_run_once(kernel, modname):
     assert ev(kernel, f"{m}.Plugin.registry['A'] is {m}.A") is True
     assert ev(kernel, f"{m}.REG") == ["A"]
     assert ev(kernel, f"{m}.CREATED") == ["A"]
+    assert ev(kernel, f"{m}.NAMED") == ["field"]  # __set_name__ of the unchanged attribute
     assert ev(kernel, "(a.run(), run(), type(a) is " + m + ".A)") == ("v2", "v2", True)
 
 
@@ -141,6 +152,10 @@ def test_sqlalchemy_model_method_edit(kernel, modname):
     assert ev(kernel, f"{m}.User(name=' cy ').name") == "Cy"
     run(kernel, f"{m}.add(' dee ')")
     assert ev(kernel, f"{m}.names()") == ["hi ann", "hi Dee"]
+    # a plain method added to the mapped class
+    save(kernel, m, edited(SQLA, ('    def greet(self):', '    def initial(self):\n'
+                                  '        return self.name[0]\n\n    def greet(self):')))
+    assert ev(kernel, "(u.initial(), u.greet())") == ("b", "hello bob")
 
 
 def test_sqlalchemy_new_column_needs_restart(kernel, modname):
@@ -569,3 +584,15 @@ def test_singledispatchmethod_and_lru_cache_method(kernel, modname):
     save(kernel, m, edited(DISPATCH, ('return "object"', 'return "OBJECT"')))
     assert ev(kernel, "(p.parse(1), p.parse('x'), p.answer())") == ("int", "OBJECT", 1)
     assert ev(kernel, f"{m}.CREATED") == ["Parser"]
+
+
+def test_warning_filters_set_by_a_reload_stay(kernel, modname):
+    # The warnings of a reload are held until it succeeds; the filters the
+    # module's re-run statements set must not be held back with them.
+    m = modname
+    src = 'import warnings\nwarnings.filterwarnings("ignore", message="first {}")\n'
+    load(kernel, m, src.format(m))
+    kernel.write(f"{m}.py", src.format(m).replace("first", "second"))
+    run(kernel, "pass")
+    assert ev(kernel, f"any(f[1] and f[1].pattern == 'second {m}' "
+                      "for f in __import__('warnings').filters)") is True

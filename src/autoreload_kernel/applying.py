@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -48,10 +48,7 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> 
     ns = module.__dict__
     before = dict(ns)
     try:
-        # Warnings wait until the run succeeds: a failed run is undone, and so
-        # is what it said (SQLAlchemy's "class will be replaced", say).
-        with warnings.catch_warnings(record=True) as said, \
-                gate.open() if gate is not None else nullcontext():
+        with _held_warnings() as said, gate.open() if gate is not None else nullcontext():
             exec(code, ns)
             if plan.doc_changed:
                 ns["__doc__"] = plan.docstring
@@ -65,9 +62,8 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> 
             raise
         raise ReloadFailed.at(err, path, _recreate_hint(err, path, plan, before),
                                ran=True) from None
-    for warning in said:
-        warnings.showwarning(warning.message, warning.category, warning.filename,
-                             warning.lineno, warning.file, warning.line)
+    for args, kwargs in said:
+        warnings.showwarning(*args, **kwargs)
 
     result = Applied()
     patcher = Patcher(plan.keep, plan.dropped)
@@ -132,6 +128,20 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> 
             result.removed.append(name)
             result.rebound.append((name, ns.pop(name), MISSING))
     return result
+
+
+@contextmanager
+def _held_warnings():
+    """Hold the warnings a run shows until it succeeded: a failed run is undone,
+    and so is what it said (SQLAlchemy's "class will be replaced", say).  Only
+    the display is held; the filters the module sets stay as it set them."""
+    said: list[tuple] = []
+    show = warnings.showwarning
+    warnings.showwarning = lambda *args, **kwargs: said.append((args, kwargs))
+    try:
+        yield said
+    finally:
+        warnings.showwarning = show
 
 
 def _recreate_hint(err: BaseException, path: str, plan: ReloadPlan, before: dict) -> str | None:
