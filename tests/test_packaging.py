@@ -120,6 +120,9 @@ def test_every_third_party_import_is_a_declared_dependency(tmp_path):
         for line in meta.decode().splitlines()
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     }
+    extras = {line.split(":", 1)[1].strip() for line in meta.decode().splitlines()
+              if line.startswith("Provides-Extra:")}
+    assert {"lab", "notebook", "console", "test"} <= extras  # the README's front-end extras
     stdlib = set(sys.stdlib_module_names)
     owners = packages_distributions()
     missing = {}
