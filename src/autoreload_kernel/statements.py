@@ -15,6 +15,7 @@ from __future__ import annotations
 import __future__
 import ast
 import copy
+from bisect import bisect_right
 from collections import defaultdict
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -178,6 +179,8 @@ class Stmt:
         return self._names
 
     def moved(self, delta: int) -> "Stmt":
+        if not delta:
+            return self
         return Stmt(self.node, self.offset + delta, self.text, self._names)
 
     def located(self) -> ast.stmt:
@@ -218,6 +221,22 @@ class ParsedModule:
         self.lines = lines
         self.stmts = stmts
         self._keys: list[tuple] | None = None
+        self._starts: list[int] | None = None
+        self._ends: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        """First line of each statement (decorators included), in order."""
+        if self._starts is None:
+            self._starts = [s.start for s in self.stmts]
+        return self._starts
+
+    @property
+    def ends(self) -> list[int]:
+        """Last line of each statement, in order."""
+        if self._ends is None:
+            self._ends = [s.end for s in self.stmts]
+        return self._ends
 
     @classmethod
     def parse(cls, source: bytes | str, filename: str = "<unknown>") -> "ParsedModule":
@@ -243,8 +262,10 @@ class ParsedModule:
         delta = len(lines) - len(old)
         # Old statements that lie wholly in the unchanged head or tail are kept,
         # but not one that shares a line with its neighbour (`a = 1; b = 2`).
-        before = [s for s in self.stmts if s.end <= head]
-        after = [s for s in self.stmts if s.start > len(old) - tail]
+        stmts = self.stmts
+        # Statements are in line order: bisect instead of looking at every one.
+        before = stmts[: bisect_right(self.ends, head)]
+        after = stmts[bisect_right(self.starts, len(old) - tail):]
         rest = self.stmts[len(before):]
         while before and rest and rest[0].start <= before[-1].end:
             rest.insert(0, before.pop())
@@ -261,7 +282,14 @@ class ParsedModule:
         except (SyntaxError, ValueError):
             return ParsedModule.parse(source, filename)  # reports the real line
         middle = [Stmt(n, 0, node_text(lines, n, 0)) for n in tree.body]
-        return ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after])
+        new = ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after])
+        # the next version bisects these: carry them over instead of walking every statement
+        cut = len(stmts) - len(after)
+        new._starts = (self.starts[: len(before)] + [s.start for s in middle]
+                       + [x + delta for x in self.starts[cut:]])
+        new._ends = (self.ends[: len(before)] + [s.end for s in middle]
+                     + [x + delta for x in self.ends[cut:]])
+        return new
 
     @property
     def keys(self) -> list[tuple]:
@@ -280,6 +308,8 @@ class ParsedModule:
     @property
     def flags(self) -> int:
         flags = 0
+        if b"__future__" not in self.source:
+            return flags
         for stmt in self.stmts:
             node = stmt.node
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
@@ -294,6 +324,8 @@ class ParsedModule:
 
         (Only the re-run statements are compiled, so the compiler cannot see it.)
         """
+        if b"__future__" not in self.source:
+            return
         started = False
         for index, stmt in enumerate(self.stmts):
             node = stmt.node
