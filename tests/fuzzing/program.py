@@ -521,7 +521,3 @@ def _edit_pkg(gen: Gen, prog: dict) -> str:
         exports.remove(r.choice(exports))
         return "pkg:remove-export"
     return "pkg:noop"
-
-
-def snapshot(prog: dict) -> dict:
-    return copy.deepcopy(prog)

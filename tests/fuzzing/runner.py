@@ -37,11 +37,6 @@ class Mismatch:
     edits: list[str]
     diffs: list[tuple[str, str, str]]  # (probe, engine, oracle)
 
-    @property
-    def kind(self) -> str:
-        return self.diffs[0][0].split(":")[0] if self.diffs[0][0].startswith("held:") else (
-            ".".join(p for p in self.diffs[0][0].split(".")[2:3]) or self.diffs[0][0])
-
     def describe(self) -> str:
         lines = [f"seed {self.seed} sequence {self.sequence} save {self.step}: "
                  f"edits {self.edits}"]
