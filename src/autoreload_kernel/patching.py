@@ -21,7 +21,7 @@ import abc
 import dataclasses
 import functools
 from enum import Enum
-from types import FunctionType, GetSetDescriptorType, MemberDescriptorType, MethodType
+from types import CodeType, FunctionType, GetSetDescriptorType, MemberDescriptorType, MethodType
 
 _LRU = type(functools.lru_cache()(lambda: None))
 
@@ -163,7 +163,7 @@ class Patcher:
     def _nested_changes(self, old_code, new_code, qualname: str) -> None:
         """Remember nested defs whose code changed: closures made from them before
         the edit take the new code (:meth:`update_closures`, one heap walk)."""
-        if old_code is new_code:
+        if old_code is new_code or not any(type(c) is CodeType for c in old_code.co_consts):
             return
         old_nested = remember_nested(old_code, qualname)
         if not old_nested:
@@ -517,7 +517,7 @@ def codes_by_qualname(code, prefix: str = "", found=None) -> dict:
     if found is None:
         found = {}
     for const in code.co_consts:
-        if hasattr(const, "co_firstlineno"):
+        if type(const) is CodeType:
             qualname = getattr(const, "co_qualname", prefix + const.co_name)
             # Two codes with one name (two lambdas) cannot say which is which.
             found[qualname] = None if qualname in found else const
