@@ -13,6 +13,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 KERNEL_NAME = "python-autoreload"
+#: Set by benchmarks/mutate.py to a directory holding a deliberately broken copy
+#: of the package; kernels started here import that copy.
+MUTANT_ENV = "AUTORELOAD_KERNEL_MUTANT"
 
 
 @dataclass
@@ -77,6 +80,8 @@ class KernelDriver:
         self.km = KernelManager(kernel_name=self.kernel_name, **kwargs)
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
+        if os.environ.get(MUTANT_ENV):  # benchmarks/mutate.py: a broken copy of the package
+            env["PYTHONPATH"] = os.environ[MUTANT_ENV]
         if self.env:
             env.update(self.env)
         self.km.start_kernel(cwd=str(self.workdir), env=env, **launch)
@@ -153,6 +158,16 @@ def run(kernel: KernelDriver, code: str) -> Result:
     res = kernel.execute(code)
     assert res.ok, f"cell failed: {code!r}\n{res.error}\n{res.traceback}\nstderr: {res.stderr}"
     return res
+
+
+def settle(kernel: KernelDriver, *relpaths) -> None:
+    """Age files (mtime in the past) and let a cell see them, so that later
+    edits can only be noticed through the watcher (or a stat poll), not because
+    the files are too fresh to trust."""
+    past = time.time() - 100
+    for rel in relpaths:
+        os.utime(kernel.workdir / rel, (past, past))
+    run(kernel, "pass")
 
 
 def ev(kernel: KernelDriver, expr: str):

@@ -5,19 +5,9 @@ import os
 import re
 import shutil
 import textwrap
-import time
 
 import pytest
-
-
-def settle(kernel, *relpaths):
-    """Age files (mtime in the past) and let a cell see them, so that later
-    edits can only be noticed through the watcher, not because the files are
-    too fresh to trust."""
-    past = time.time() - 100
-    for rel in relpaths:
-        os.utime(kernel.workdir / rel, (past, past))
-    check(kernel, "pass")
+from driver import settle
 
 
 def check(kernel, code):

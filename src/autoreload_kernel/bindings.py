@@ -129,6 +129,9 @@ class NotebookImports(ast.NodeTransformer):
         self.named: dict[str, FromImport] = {}
         #: modules star-imported, in order
         self.star: dict[str, FromImport] = {}
+        #: ("named", local) or ("star", module) -> when it last ran (a counter)
+        self._when: dict[tuple[str, str], int] = {}
+        self._clock = 0
 
     @property
     def imports(self) -> list[FromImport]:
@@ -137,18 +140,35 @@ class NotebookImports(ast.NodeTransformer):
     def visit_Module(self, node):  # noqa: N802 - ast API
         try:
             for imp in imports_in(node, None, top_level_only=False):
+                self._clock += 1
                 if imp.attr == "*":
                     self.star[imp.module] = imp
+                    self._when["star", imp.module] = self._clock
                 elif imp.attr is not None:
                     self.named[imp.local] = imp
+                    self._when["named", imp.local] = self._clock
         except Exception:  # noqa: BLE001 - looking must never break a cell
             pass
         return node
 
     def owner_of(self, local: str) -> str | None:
-        """The module the notebook last imported ``local`` from by name, if any."""
+        """The module the notebook last imported ``local`` from, if any: by name,
+        or by a later star import of a module that exports it."""
         imp = self.named.get(local)
-        return imp.module if imp is not None else None
+        owner, when = (imp.module, self._when["named", local]) if imp is not None else (None, 0)
+        for module in self.star:
+            later = self._when["star", module]
+            if later > when and _exports(sys.modules.get(module), local):
+                owner, when = module, later
+        return owner
+
+
+def _exports(module, name: str) -> bool:
+    """Does ``from module import *`` bind ``name``?"""
+    if module is None or name not in vars(module):
+        return False
+    public = getattr(module, "__all__", None)
+    return name in public if public is not None else not name.startswith("_")
 
 
 def propagate(modname, rebound, index: ImportIndex, watched: dict, notebook_ns: dict | None,
