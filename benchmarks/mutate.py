@@ -51,6 +51,8 @@ class Mutation:
     replacement: str
     tests: tuple[str, ...]
     why: str = ""
+    #: more (file, snippet, replacement) edits that belong to the same breakage
+    also: tuple[tuple[str, str, str], ...] = ()
 
 
 M = Mutation
@@ -106,6 +108,16 @@ MUTATIONS: list[Mutation] = [
       "            if False:",
       (f"{DOC}::test_name_rebound_by_another_star_import_is_left_alone",)),
 
+    M("debugger_sees_no_reload", "engine.py",
+      'if self.mode == "off" and not force:', "if True:",
+      ("tests/test_debugger.py::test_breakpoint_on_a_line_only_the_reloaded_code_has",),
+      "the debugger test must hold only after a reload"),
+    M("poll_trait_uses_inotify", "kernel.py",
+      "use_inotify=not self.poll,", "use_inotify=True,",
+      (f"{CONFIG}::test_poll_trait_finds_edits_without_inotify",),
+      "the poll test must tell polling from inotify by what it sees, not by the status line",
+      also=(("changes.py", '            return "inotify"', '            return "stat polling"'),)),
+
     # -- faults (issue 9 section 2) --------------------------------------------------
     M("interrupted_version_runs_again", "engine.py",
       "                    self.report.interrupted(name, read.path, stop.lineno, read.source)",
@@ -160,7 +172,7 @@ MUTATIONS: list[Mutation] = [
 
     # -- what the README promises (the audit's other twenty, and more) ----------------
     M("baseline_not_taken_at_import", "sources.py",
-      "    store.record(fullname, path, data, st, read_at)\n", "",
+      "store.record(fullname, path, data, st, read_at", "(lambda *a: None)(fullname, path, data, st, read_at",
       (SCEN, REGR)),
     M("touched_file_reruns", "changes.py",
       "data != base.source))", "True))",
@@ -253,14 +265,16 @@ def _copy_with(mutation: Mutation | None, into: str) -> str:
     shutil.copytree(PACKAGE, target, ignore=shutil.ignore_patterns("__pycache__"))
     if mutation is None:
         return "ok"
-    path = target / mutation.file
-    text = path.read_text()
-    count = text.count(mutation.snippet)
-    if count == 0:
-        return "stale"
-    if count > 1:
-        return f"ambiguous ({count} places)"
-    path.write_text(text.replace(mutation.snippet, mutation.replacement))
+    for file, snippet, replacement in ((mutation.file, mutation.snippet, mutation.replacement),
+                                       *mutation.also):
+        path = target / file
+        text = path.read_text()
+        count = text.count(snippet)
+        if count == 0:
+            return "stale"
+        if count > 1:
+            return f"ambiguous ({count} places)"
+        path.write_text(text.replace(snippet, replacement))
     return "ok"
 
 

@@ -1,4 +1,6 @@
-"""Shared fixtures: every test talks to a real kernel process."""
+"""Shared fixtures.  The reload tests talk to real kernel processes; the
+installer, packaging and man-page tests (and the fuzz test, for speed) run
+in this process or in subprocesses it starts, as the README says."""
 
 from __future__ import annotations
 

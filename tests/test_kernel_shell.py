@@ -7,6 +7,7 @@ to fail, it breaks the real engine object from user code inside the kernel.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from queue import Empty
@@ -196,6 +197,18 @@ def test_cell_id_passthrough(kernel):
 
 
 # -- subshells ------------------------------------------------------------------------------
+# IPython 8 prints this to the cell's stream when two threads' cells race for a
+# line number in its history database (it then logs to a new session).  It is
+# IPython's notice, not ours; exactly that line is dropped, nothing else.
+_HISTORY_NOTICE = re.compile(
+    r"^ERROR! Session/line number was not unique in database\. "
+    r"History logging moved to new session \d+\n", re.MULTILINE)
+
+
+def _without_history_notice(text: str) -> str:
+    return _HISTORY_NOTICE.sub("", text)
+
+
 def test_subshells(fresh_kernel, modname):
     k = fresh_kernel
     kc = k.kc
@@ -233,15 +246,16 @@ def test_subshells(fresh_kernel, modname):
         )
         assert by_id[sub_id]["parent_header"].get("subshell_id") == sid
 
-        sub_out, sub_err = iopub_text(kc, sub_id)
+        sub_out, sub_err = map(_without_history_notice, iopub_text(kc, sub_id))
         assert sub_out in ("sub v1\n", "sub version two\n"), (sub_out, sub_err)
         assert "Traceback" not in sub_err and "error" not in sub_err.lower(), sub_err
 
         # Afterwards the main shell has the edit, and no error.
         res = k.execute(f"print({modname}.f())")
         assert res.ok, res.traceback
-        assert res.stdout == "version two\n", "main shell did not pick up the edit"
-        assert "error" not in res.stderr.lower() and "Traceback" not in res.stderr, res.stderr
+        out, err = _without_history_notice(res.stdout), _without_history_notice(res.stderr)
+        assert out == "version two\n", "main shell did not pick up the edit"
+        assert "error" not in err.lower() and "Traceback" not in err, err
     finally:
         deleted = _control_request(kc, "delete_subshell_request", {"subshell_id": sid})
         assert deleted["content"]["status"] == "ok", deleted["content"]
