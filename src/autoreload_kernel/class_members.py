@@ -132,25 +132,19 @@ def patch(edits: list[ClassEdit], staged: list[Staged], module, patcher) -> list
             done = by_path.get(edit.path)
             groups = {mangle(cls.__name__, g.name): g for g in edit.groups}
             for key, value in (done.values.items() if done else ()):
-                before = cls.__dict__.get(key, _EMPTY)
-                if before is not _EMPTY:
-                    if groups[key].merge and _take_code(before, value, patcher, module.__name__):
-                        continue
-                    # Re-decorated: the new attribute, but old functions still follow.
-                    if patcher.merge_attr(before, value, edit.path + (key,),
-                                          cls.__qualname__) is before:
-                        continue
-                type.__setattr__(cls, key, value)
-                set_name = getattr(type(value), "__set_name__", None)
-                if set_name is not None:
-                    set_name(value, cls, key)
+                try:
+                    _put(cls, key, value, groups[key].merge, edit.path, patcher, module.__name__)
+                except Exception as err:  # noqa: BLE001 - the rest still applies; say why
+                    patcher.notes.append(f"{cls.__qualname__}.{key}: could not patch in place "
+                                         f"({err}); references made before the edit keep the "
+                                         "old code")
             for name in edit.removed:
                 key = mangle(cls.__name__, name)
                 if key in cls.__dict__:
                     type.__delattr__(cls, key)
             if edit.doc is not None:
                 try:
-                    cls.__doc__ = edit.doc[0]
+                    type.__setattr__(cls, "__doc__", edit.doc[0])
                 except (AttributeError, TypeError):
                     pass
             if "__firstlineno__" in cls.__dict__:  # Python 3.13: inspect reads it
@@ -160,6 +154,22 @@ def patch(edits: list[ClassEdit], staged: list[Staged], module, patcher) -> list
             if (edit.groups or edit.removed or edit.doc) and edit.path[0] not in changed:
                 changed.append(edit.path[0])
     return changed
+
+
+def _put(cls: type, key: str, value, merge: bool, path: tuple, patcher, module_name: str):
+    """One rebuilt member into the live class."""
+    before = cls.__dict__.get(key, _EMPTY)
+    if before is not _EMPTY:
+        if merge and _take_code(before, value, patcher, module_name):
+            return
+        # Re-decorated (or its functions do not pair up): the new attribute,
+        # unless the old one can take its code; old functions follow either way.
+        if patcher.merge_attr(before, value, path + (key,), cls.__qualname__) is before:
+            return
+    type.__setattr__(cls, key, value)
+    set_name = getattr(type(value), "__set_name__", None)
+    if set_name is not None:
+        set_name(value, cls, key)
 
 
 def _take_code(old, new, patcher, module_name: str) -> bool:
