@@ -596,3 +596,38 @@ def test_warning_filters_set_by_a_reload_stay(kernel, modname):
     run(kernel, "pass")
     assert ev(kernel, f"any(f[1] and f[1].pattern == 'second {m}' "
                       "for f in __import__('warnings').filters)") is True
+
+
+POST_INIT = COUNTED + '''
+import dataclasses
+
+
+@counted
+@dataclasses.dataclass
+class Item:
+    x: int = 1
+
+    def get(self):
+        return self.x
+
+
+@counted
+class Key:
+    def get(self):
+        return 1
+'''
+
+
+def test_special_methods_class_creation_reads_run_the_class_again(kernel, modname):
+    # dataclass writes the call to __post_init__ into __init__, and a class
+    # that defines __eq__ gets __hash__ = None: class creation decides both, so
+    # adding or removing them runs the class statement again.
+    m = modname
+    load(kernel, m, POST_INIT)
+    save(kernel, m, edited(POST_INIT, ("    def get(self):\n        return self.x",
+                                       "    def __post_init__(self):\n        self.x += 10\n\n"
+                                       "    def get(self):\n        return self.x"),
+                           ("        return 1\n", "        return 1\n\n"
+                                                  "    def __eq__(self, other):\n        return True\n")))
+    assert ev(kernel, f"({m}.Item().get(), {m}.Key.__hash__ is None)") == (11, True)
+    assert ev(kernel, f"{m}.CREATED") == ["Item", "Key", "Item", "Key"]

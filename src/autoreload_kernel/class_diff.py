@@ -180,7 +180,7 @@ def class_edit(old: ast.ClassDef, new: ast.ClassDef, ctx: EditContext, path: tup
             return None  # bound by a def and by another statement
         befores = old_funcs.get(name)
         if befores is None:
-            if not all(_plain(d, name, ctx) for d in defs):
+            if not all(_plain(d, name, ctx) for d in defs) or _shapes_class(name, new):
                 return None
             edit.groups.append(MemberGroup(name, [n.located(d) for d in defs], merge=False))
             touched.add(name)
@@ -201,7 +201,8 @@ def class_edit(old: ast.ClassDef, new: ast.ClassDef, ctx: EditContext, path: tup
         edit.groups.append(MemberGroup(name, [n.located(d) for d in defs], merge))
     for name, befores in old_funcs.items():
         if name not in new_funcs:
-            if name in other_stores or not all(_plain(d, name, ctx) for d in befores):
+            if (name in other_stores or not all(_plain(d, name, ctx) for d in befores)
+                    or _shapes_class(name, new)):
                 return None
             edit.removed.append(name)
             touched.add(name)
@@ -262,6 +263,16 @@ def _note_move(before: ast.stmt, stmt: ast.stmt, ctx: EditContext) -> None:
     start, new_start = ctx.old.start(before), ctx.new.start(stmt)
     if start != new_start:
         ctx.moved.append((start, ctx.old.end(before), new_start - start))
+
+
+def _shapes_class(name: str, node: ast.ClassDef) -> bool:
+    """Is adding or removing member ``name`` something only class creation can
+    apply?  ``__eq__`` decides ``__hash__``; and a class decorator looks at the
+    special methods there are (dataclass's ``__post_init__``, total_ordering's
+    root, attrs' hooks)."""
+    if name in ("__eq__", "__hash__"):
+        return True
+    return bool(node.decorator_list) and name[:2] == name[-2:] == "__"
 
 
 def _plain(node: ast.stmt, name: str, ctx: EditContext) -> bool:
