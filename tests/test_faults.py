@@ -165,6 +165,41 @@ def test_interrupted_version_runs_again_once_the_file_changes(fresh_kernel):
     _assert_recovers(k, m)
 
 
+def test_interrupt_while_the_engine_patches_waits_for_the_patching(fresh_kernel):
+    """An interrupt that arrives after the user's code ran, while old objects
+    take the new code, must not leave some patched and some not.  The engine's
+    merge step is slowed from user code in the kernel to make that window
+    certain."""
+    k, m = fresh_kernel, "patching"
+    _import(k, m)
+    res = k.execute("""
+        import autoreload_kernel.patching as _p, time as _t
+        _orig_merge = _p.Patcher.merge
+        def _slow_merge(self, *a, **kw):
+            open('merging', 'w').close()
+            _t.sleep(1.5)
+            return _orig_merge(self, *a, **kw)
+        _p.Patcher.merge = _slow_merge
+        """)
+    assert res.ok, res.traceback
+    k.write(f"{m}.py", V2_FIXED)
+    msg_id = k.kc.execute(f"print('cell', g())")
+    deadline = time.monotonic() + 30
+    while not (k.workdir / "merging").exists():
+        assert time.monotonic() < deadline, "the patching never started"
+        time.sleep(0.02)
+    k.km.interrupt_kernel()
+    reply = _wait_reply(k.kc, msg_id, timeout=30)
+    out, err = iopub_text(k.kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    assert "interrupt received while the reload check was finishing" in err, err
+    assert out == "cell v2\n", (out, err)
+    assert k.execute("_p.Patcher.merge = _orig_merge").ok
+    # Everything took the new version: nothing half-applied.
+    assert k.value(f"({m}.f is g, g(), inst.m(), {m}.C is K, {m}.LIMIT)") == \
+        "(True, 'v2', 'm2', True, 20)"
+
+
 # -- files that cannot be read as source --------------------------------------------------
 def _break_file(k, m, how):
     path = k.workdir / f"{m}.py"
