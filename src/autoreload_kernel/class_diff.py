@@ -260,9 +260,23 @@ def _reads_changed(stmt: ast.stmt, ctx: EditContext) -> bool:
 
 
 def _note_move(before: ast.stmt, stmt: ast.stmt, ctx: EditContext) -> None:
-    start, new_start = ctx.old.start(before), ctx.new.start(stmt)
-    if start != new_start:
-        ctx.moved.append((start, ctx.old.end(before), new_start - start))
+    """Every unchanged member, moved or not (see :func:`coalesce`)."""
+    start = ctx.old.start(before)
+    ctx.moved.append((start, ctx.old.end(before), ctx.new.start(stmt) - start))
+
+
+def coalesce(moved: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Neighbouring unchanged members that moved by the same amount as one range
+    (what lies between them changed and gets new code anyway); members that did
+    not move are dropped.  A class of many methods then costs the renumbering
+    a few ranges, not one per method."""
+    merged: list[list[int]] = []
+    for first, last, delta in sorted(moved):
+        if merged and merged[-1][2] == delta:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last, delta])
+    return [(first, last, delta) for first, last, delta in merged if delta]
 
 
 def _shapes_class(name: str, node: ast.ClassDef) -> bool:

@@ -23,7 +23,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .class_diff import ClassEdit, class_edit, context, live_class
+from .class_diff import ClassEdit, class_edit, coalesce, context, live_class
 from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard,
                          names_of, same_tree)
 
@@ -235,7 +235,7 @@ def _member_edit(before: Stmt, stmt: Stmt, old: ParsedModule, new: ParsedModule,
     edit = class_edit(before.node, stmt.node, ctx, (name,),
                       live_class(namespace, (name,), module_name))
     if edit is not None:
-        moved.extend(members_moved)
+        moved.extend(coalesce(members_moved))
     return edit
 
 
