@@ -17,6 +17,7 @@ import errno
 import os
 import stat
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from types import ModuleType
@@ -64,6 +65,10 @@ class ChangeFinder:
         self._polled: set[str] = set()
         #: polled only until their directory (deleted, moved) can be watched again
         self._rewatch: set[str] = set()
+        # The hook asks for a file's directory to be watched before it reads the
+        # file, so a save right after the import is an event, not a guess.
+        store.before_read = self._watch_dir_of
+        store.on_record = self._recorded
 
     @property
     def how(self) -> str:
@@ -77,6 +82,7 @@ class ChangeFinder:
         fresh = self.store.fresh
         if len(modules) == self._known_len and not fresh:
             return
+        fresh_names = list(fresh)
         names = set(fresh)
         fresh.clear()
         known = self._known
@@ -85,20 +91,47 @@ class ChangeFinder:
             for gone in known.keys() - modules.keys():
                 del known[gone]
                 self._forget(gone)
+        hooked = set(fresh_names)
         for name in names:
             mod = modules.get(name)
             if mod is None:
                 continue
             known[name] = mod
-            self._consider(name, mod)
+            self._consider(name, mod, name in hooked)
         self._known_len = len(modules)
 
-    def _consider(self, name: str, mod) -> None:
+    def _recorded(self, name: str) -> None:
+        """The import hook just read ``name``: watch it now, not in the next cell.
+
+        Only on the main thread, where checks run; other threads leave it to
+        the next check (through ``store.fresh``).
+        """
+        mod = sys.modules.get(name)
+        if mod is None or threading.current_thread() is not threading.main_thread():
+            self.store.fresh.append(name)
+            return
+        self._known[name] = mod
+        self._consider(name, mod, hooked=True)
+
+    def _consider(self, name: str, mod, hooked: bool = False) -> None:
+        """Watch ``mod`` if it is the user's.  ``hooked``: the import hook just
+        recorded it, so the filter and the symlink test already ran there."""
         path = getattr(mod, "__file__", None)
+        base = self.store.baselines.get(name)
+        if hooked and base is not None and base.path == path:
+            if name in self.watched:
+                self._forget(name)
+            self.watched[name] = _Watched(mod, path, base.stamp, base.settled)
+            self._names_at.setdefault(path, []).append(name)
+            if base.link or not base.watched_first:
+                self._polled.add(name)
+            elif base.settled:
+                return  # any write after the hook's read is an inotify event
+            self._suspects.add(name)
+            return
         if not isinstance(path, str) or not self.filter.wants(name, path):
             self._forget(name)
             return
-        base = self.store.baselines.get(name)
         if base is None or base.path != path:
             base = self.store.read_now(name, path)
             if base is None:
@@ -106,15 +139,21 @@ class ChangeFinder:
         self._forget(name)
         self.watched[name] = _Watched(mod, path, base.stamp, base.settled)
         self._names_at.setdefault(path, []).append(name)
-        if self.watcher is None and self.use_inotify:
-            self.watcher = open_watcher()
-            self.use_inotify = self.watcher is not None
-        if self.watcher is None or os.path.islink(path) or not self.watcher.watch(
-            os.path.dirname(path)
-        ):
+        if os.path.islink(path) or not self._watch_dir_of(path):
             self._polled.add(name)
         # The file may have been saved between the import and now.
         self._suspects.add(name)
+
+    def _watch_dir_of(self, path: str) -> bool:
+        """Watch ``path``'s directory with inotify; False if that is not possible."""
+        if self.watcher is None:
+            if not self.use_inotify:
+                return False
+            self.watcher = open_watcher()
+            self.use_inotify = self.watcher is not None
+            if self.watcher is None:
+                return False
+        return self.watcher.watch(os.path.dirname(path))
 
     def _forget(self, name: str) -> None:
         old = self.watched.pop(name, None)

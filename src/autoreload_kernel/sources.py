@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from importlib.machinery import SourceFileLoader
+from stat import S_ISLNK
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from types import CodeType
 
@@ -53,6 +54,10 @@ class Baseline:
     parsed: object = None
     #: (source, does it contain ``import *``): known from the bytecode at import
     stars: tuple | None = None
+    #: the file itself is a symlink (inotify on its directory misses the target's writes)
+    link: bool = False
+    #: its directory was watched before the file was read: a later write is an event
+    watched_first: bool = False
 
     def star_imports(self) -> bool:
         """Might ``source`` star-import something?  (A false yes costs a parse.)"""
@@ -77,14 +82,23 @@ class SourceStore:
         self.baselines: dict[str, Baseline] = {}
         #: module names recorded by the hook since the change finder last looked
         self.fresh: list[str] = []
+        #: called with a module's path before the hook reads it (the change finder
+        #: watches its directory); True when a later write will be reported
+        self.before_read = None
+        #: called with a module's name once the hook recorded it (else it waits in ``fresh``)
+        self.on_record = None
 
     def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int,
-               code=None) -> None:
-        base = Baseline(path, source, stamp_of(st), settled(st, read_at))
+               code=None, link: bool = False, watched_first: bool = False) -> None:
+        base = Baseline(path, source, stamp_of(st), settled(st, read_at), link=link,
+                        watched_first=watched_first)
         if code is not None:
             base.stars = (source, _imports_star(code))
         self.baselines[name] = base
-        self.fresh.append(name)
+        if self.on_record is not None:
+            self.on_record(name)
+        else:
+            self.fresh.append(name)
 
     def read_now(self, name: str, path: str) -> Baseline | None:
         """Baseline for a module imported before the hook existed: read it now."""
@@ -118,23 +132,28 @@ def _hooked_get_code(self, fullname):
     path = self.get_filename(fullname)
     if not store.wants(fullname, path):
         return _original_get_code(self, fullname)
+    watched_first = store.before_read is not None and store.before_read(path)
     try:
         read_at = time.time_ns()
-        st = os.stat(path)
+        st = os.lstat(path)  # one call tells a symlink apart and, if not, is the stat
+        link = S_ISLNK(st.st_mode)
+        if link:
+            st = os.stat(path)
         data = self.get_data(path)
     except OSError:
         return _original_get_code(self, fullname)
     # The code must be exactly these bytes: a cached .pyc only if it provably is.
-    code = _cached_code(path, data, st)
+    pyc = getattr(sys.modules.get(fullname), "__cached__", None)
+    code = _cached_code(path, data, st, pyc)
     if code is None:
         code = self.source_to_code(data, path)
         _write_cache(path, code, st)
-    store.record(fullname, path, data, st, read_at, code)
+    store.record(fullname, path, data, st, read_at, code, link, watched_first)
     return code
 
 
 # -- byte code caching --------------------------------------------------------
-def _cached_code(path: str, data: bytes, st: os.stat_result):
+def _cached_code(path: str, data: bytes, st: os.stat_result, pyc: str | None = None):
     """The code in ``path``'s .pyc when it was compiled from ``data``, else None.
 
     A hash-based .pyc says so exactly.  A timestamp .pyc matches the source's
@@ -143,9 +162,9 @@ def _cached_code(path: str, data: bytes, st: os.stat_result):
     written after the source's last change (then it was compiled from it).
     """
     try:
-        pyc = cache_from_source(path)
-        with open(pyc, "rb") as fh:
-            blob = fh.read()
+        pyc = pyc or cache_from_source(path)
+        with open(pyc, "rb", buffering=0) as fh:
+            blob = fh.readall()
             written = os.fstat(fh.fileno()).st_mtime_ns
     except (OSError, NotImplementedError, ValueError):
         return None
