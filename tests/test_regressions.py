@@ -126,6 +126,18 @@ EDITS = [
      "        return ('w', fn(*a))\n    return w\n\n@deco\ndef f(x):\n    return x\n",
      "import {m}\nfrom {m} import f as early",
      "assert ({m}.f(1), {m}.f.__wrapped__(1), early(1)) == (('w', 1), 1, ('w', 1))"),
+    ("class-gaining-a-decorator-keeps-its-instances",
+     "def tag(cls):\n    cls.tagged = True\n    return cls\n\nclass C:\n    def v(self):\n"
+     "        return 1\n",
+     "def tag(cls):\n    cls.tagged = True\n    return cls\n\n@tag\nclass C:\n    def v(self):\n"
+     "        return 2\n",
+     "import {m}; old = {m}.C()",
+     "assert isinstance(old, {m}.C) and {m}.C.tagged and old.v() == 2"),
+    ("class-losing-a-decorator-loses-what-it-added",
+     "def tag(cls):\n    cls.tagged = True\n    return cls\n\n@tag\nclass C:\n    pass\n",
+     "def tag(cls):\n    cls.tagged = True\n    return cls\n\nclass C:\n    pass\n",
+     "import {m}; old = {m}.C()",
+     "assert isinstance(old, {m}.C) and not hasattr({m}.C, 'tagged')"),
     ("dataclass-base-gains-a-field",
      "from dataclasses import dataclass, fields\n\n@dataclass\nclass B:\n    x: int = 1\n\n"
      "@dataclass\nclass E(B):\n    y: int = 2\n",

@@ -66,7 +66,7 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> 
         warnings.showwarning(*args, **kwargs)
 
     result = Applied()
-    patcher = Patcher(plan.keep, plan.dropped)
+    patcher = Patcher(plan.keep, plan.dropped, plan.redecorated)
     rebuilt = plan.rebuilt
     previous_objects = {id(v) for v in before.values()}
     for name, value in list(ns.items()):
@@ -83,7 +83,7 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> 
             # Only a def/class of this module that ran again hands its code to
             # the object it replaces; an alias or an import is a plain rebind.
             try:
-                if name in plan.redecorated:
+                if name in plan.redecorated and not isinstance(old_value, type):
                     patcher.forward(old_value, value)
                 else:
                     kept = patcher.merge(old_value, value, (name,))

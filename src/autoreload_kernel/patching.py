@@ -67,13 +67,15 @@ def _is_definition(value) -> bool:
 class Patcher:
     """Merges new definitions into old objects; remembers what replaced what."""
 
-    def __init__(self, keep=None, dropped=None):
+    def __init__(self, keep=None, dropped=None, redecorated=()):
         # id(new object) -> (new, old); the new object is kept alive so ids stay unique
         self._replaced: dict[int, tuple] = {}
         #: class path -> class-body data names whose statement did not change
         self.keep: dict = keep or {}
         #: class path -> names the class body no longer binds
         self.dropped: dict = dropped or {}
+        #: top-level classes whose decorators changed: what the old ones added goes
+        self.redecorated = redecorated
         self.notes: list[str] = []
         #: (file, qualname) -> new code of nested defs that changed
         self.nested: dict[tuple[str, str], object] = {}
@@ -281,10 +283,11 @@ class Patcher:
                 self._retarget(merged, new, old)
                 type.__setattr__(old, name, merged)
         gone = self.dropped.get(path, set())
+        strip = len(path) == 1 and path[0] in self.redecorated
         for name, before in list(old.__dict__.items()):
             if name in new.__dict__ or name in _CLASS_SKIP or name in members:
                 continue
-            if _is_definition(before) or name in gone or name in _GENERATED:
+            if _is_definition(before) or name in gone or name in _GENERATED or strip:
                 type.__delattr__(old, name)
         if new.__doc__ != old.__doc__:
             try:

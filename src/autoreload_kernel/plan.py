@@ -126,8 +126,9 @@ class ReloadPlan:
     #: line, last old line, delta of the first line, the new node); their
     #: code is compiled again for its line numbers but not run
     relined: list[tuple[int, int, int, ast.stmt]] = field(default_factory=list)
-    #: defs whose decorators changed: the module binds the new object, as a fresh
-    #: import would (the old one forwards to it)
+    #: defs and classes whose decorators changed: the module binds the new
+    #: function, as a fresh import would (the old one forwards to it); the old
+    #: class is patched and loses what the old decorators added
     redecorated: set[str] = field(default_factory=set)
     #: names bound by a def/class statement that ran again, defined once: the
     #: only names whose old objects may take the new code
@@ -314,7 +315,8 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
                 and [_dump(d) for d in before.node.decorator_list]
                 != [_dump(d) for d in node.decorator_list]):
             redecorated.add(node.name)
-            rebound.add(node.name)  # what captured the old object takes the new one
+            if not isinstance(node, ast.ClassDef):
+                rebound.add(node.name)  # what captured the old object takes the new one
 
     # Names only a dropped statement bound are gone, unless another one binds them.
     kept_nodes = {id(stmt.node) for stmt in new.stmts}

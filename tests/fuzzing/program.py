@@ -63,6 +63,8 @@ def render_item(it: dict) -> str:
                 f"{_comments(it.get('comments', 0), '    ')}"
                 f"    if x is None:\n        raise ValueError({name!r})\n"
                 f"    return x * 2 + {it['c']}{reads}\n")
+    if k == "cdeco":
+        return f"{pre}def {name}(cls):\n    cls.marked = {it['tag']!r}\n    return cls\n"
     if k == "deco":
         return (f"{pre}def {name}(fn):\n    @functools.wraps(fn)\n"
                 f"    def wrapper(*args, **kwargs):\n"
@@ -81,6 +83,7 @@ def render_item(it: dict) -> str:
     if k == "class":
         bases = [b for b in (it.get("base"), "abc.ABC" if it.get("abc") else None) if b]
         head = f"class {name}({', '.join(bases)}):\n" if bases else f"class {name}:\n"
+        head = (f"@{it['deco']}\n" if it.get("deco") else "") + head
         body = "    __slots__ = ()\n" if it.get("slots") else ""
         body += f"    tag = {it['tag']}\n"
         for m in it["methods"]:
@@ -156,7 +159,9 @@ class Gen:
         return {"name": self.fresh("m"), "kind": kind, "c": self.c(), "comments": 0}
 
     def klass(self, items, base=None, abstract=False) -> dict:
+        cdecos = [o["name"] for o in items if o["k"] == "cdeco"]
         it = {"k": "class", "name": self.fresh("C"), "base": base, "tag": self.c(),
+              "deco": self.rng.choice(cdecos) if cdecos and self.rng.random() < 0.3 else None,
               "slots": self.rng.random() < 0.25, "abc": abstract, "methods": []}
         for _ in range(self.rng.randint(1, 3)):
             it["methods"].append(self.method(it))
@@ -179,6 +184,8 @@ class Gen:
         items: list[dict] = []
         if r.random() < 0.7:
             items.append({"k": "deco", "name": self.fresh("deco"), "tag": "w"})
+        if r.random() < 0.4:
+            items.append({"k": "cdeco", "name": self.fresh("cdeco"), "tag": "t"})
         items.append({"k": "const", "name": self.fresh("K"), "v": self.c()})
         if r.random() < 0.5:
             items.append({"k": "state", "name": self.fresh("S")})
@@ -220,7 +227,7 @@ class Gen:
         core = {"items": self.module_items(r.randint(1, 3))}
         prog = {"tag": self.tag, "a": a, "core": core, "pending": [],
                 "pkg": {"exports": [it["name"] for it in core["items"]
-                                    if it["k"] != "deco" and r.random() < 0.6]},
+                                    if it["k"] not in ("deco", "cdeco") and r.random() < 0.6]},
                 "b": {"imports": [], "items": []}}
         for _ in range(r.randint(1, 3)):
             self.b_import(prog)
@@ -231,7 +238,7 @@ class Gen:
         b = prog["b"]
         if name is None:
             choices = [it for it in prog["a"]["items"]
-                       if it["name"] not in b["imports"] and it["k"] != "deco"]
+                       if it["name"] not in b["imports"] and it["k"] not in ("deco", "cdeco")]
             if not choices:
                 return False
             it = self.rng.choice(choices)
@@ -338,7 +345,7 @@ def _edit(gen: Gen, prog: dict) -> str:
             items.append(gen.func(items, prog["pending"].pop(0)))
             return f"{role}:add-awaited"
         extra = gen.module_items(1)
-        new = [it for it in extra if it["k"] not in ("deco", "state")][-1:] or extra[-1:]
+        new = [it for it in extra if it["k"] not in ("deco", "cdeco", "state")][-1:] or extra[-1:]
         items.insert(r.randint(0, len(items)), new[0])
         return f"{role}:add-{new[0]['k']}"
     if roll < 0.33:
@@ -381,7 +388,7 @@ def _edit_item(gen: Gen, prog: dict, role: str, it: dict) -> str:
     if k in ("state", "use"):
         it["pre"] = it.get("pre", 0) + 1
         return f"{role}:comment-between"
-    if k == "deco":
+    if k in ("deco", "cdeco"):
         it["tag"] = r.choice("wxyz")
         return f"{role}:decorator-body"
     if k == "closure":
@@ -448,7 +455,7 @@ def _edit_class(gen: Gen, prog: dict, role: str, it: dict) -> str:
     r = gen.rng
     items = prog[role]["items"]
     what = r.choice(["method-body", "method-body", "add-method", "remove-method", "tag",
-                     "method-kind", "super", "base", "abstract", "method-comments"])
+                     "method-kind", "super", "base", "abstract", "method-comments", "deco"])
     methods = it["methods"]
     plain = [m for m in methods if not m.get("abstract")]
     if what == "method-body" and plain:
@@ -478,6 +485,9 @@ def _edit_class(gen: Gen, prog: dict, role: str, it: dict) -> str:
             abstract = [m for m in methods if m.get("abstract")]
             if abstract:
                 methods.remove(r.choice(abstract))
+    elif what == "deco" and role != "b":
+        cdecos = [o["name"] for o in items[:items.index(it)] if o["k"] == "cdeco"]
+        it["deco"] = None if it.get("deco") or not cdecos else r.choice(cdecos)
     elif what == "method-comments" and plain:
         m = r.choice(plain)
         m["comments"] = max(0, m.get("comments", 0) + r.choice([-1, 1, 2]))
@@ -512,7 +522,7 @@ def _edit_b(gen: Gen, prog: dict) -> str:
 def _edit_pkg(gen: Gen, prog: dict) -> str:
     r = gen.rng
     exports = prog["pkg"]["exports"]
-    names = [it["name"] for it in prog["core"]["items"] if it["k"] != "deco"]
+    names = [it["name"] for it in prog["core"]["items"] if it["k"] not in ("deco", "cdeco")]
     missing = [n for n in names if n not in exports]
     if missing and (r.random() < 0.6 or not exports):
         exports.append(r.choice(missing))
