@@ -325,6 +325,7 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
         if id(stmt.node) not in kept_nodes:
             dropped |= stmt.names.stores
     dropped -= rebuilt | rebound  # bound again by a statement that runs now
+    dropped -= {edit.path[0] for edit in class_edits}  # patched, still bound
     if dropped:
         for stmt in new.stmts:
             if _mentions(stmt, dropped):
