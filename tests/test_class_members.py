@@ -631,3 +631,16 @@ def test_special_methods_class_creation_reads_run_the_class_again(kernel, modnam
                                                   "    def __eq__(self, other):\n        return True\n")))
     assert ev(kernel, f"({m}.Item().get(), {m}.Key.__hash__ is None)") == (11, True)
     assert ev(kernel, f"{m}.CREATED") == ["Item", "Key", "Item", "Key"]
+
+
+def test_an_error_in_the_class_body_is_not_called_a_restart_case(kernel, modname):
+    # Only a refusal from outside the file (a framework) asks for a restart; a
+    # bug in the class body is an ordinary error, fixed by saving again.
+    m = modname
+    src = "class C:\n    level = 1\n\n    def get(self):\n        return self.level\n"
+    load(kernel, m, src, f"c = {m}.C()")
+    kernel.write(f"{m}.py", src.replace("level = 1", "level = 1 / 0"))
+    res = run(kernel, "pass")
+    assert "ZeroDivisionError" in res.stderr and "line 2" in res.stderr, res.stderr
+    assert "restart" not in res.stderr, res.stderr
+    assert ev(kernel, "c.get()") == 1
