@@ -18,8 +18,8 @@ def _debug(kernel, command, arguments=None):
             return reply["content"]
 
 
-def test_debugger_initializes_and_reads_reloaded_source(fresh_kernel):
-    k = fresh_kernel
+def start_debugger(k) -> None:
+    """initialize, attach and debugInfo, as JupyterLab's debugger panel does."""
     init = _debug(k, "initialize", {
         "clientID": "test", "clientName": "pytest", "adapterID": "python",
         "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
@@ -30,6 +30,11 @@ def test_debugger_initializes_and_reads_reloaded_source(fresh_kernel):
     assert _debug(k, "attach").get("success") is True
     info = _debug(k, "debugInfo")
     assert info.get("success") is True and info["body"]["isStarted"] is True
+
+
+def test_debugger_initializes_and_reads_reloaded_source(fresh_kernel):
+    k = fresh_kernel
+    start_debugger(k)
 
     path = k.write("dbgmod.py", "def f():\n    return 1\n")
     assert k.execute("import dbgmod").ok

@@ -15,6 +15,7 @@ import zmq
 from jupyter_client.blocking import BlockingKernelClient
 
 from driver import KernelDriver
+from test_debugger import start_debugger
 
 
 def plain_client_is_refused(km) -> bool:
@@ -38,12 +39,14 @@ def plain_client_is_refused(km) -> bool:
 
 
 def check_encrypted_kernel(k: KernelDriver) -> None:
-    """The kernel answers an encrypted client, reloads, and refuses a plain one."""
+    """The kernel answers an encrypted client, reloads, runs the debugger (whose own
+    client of the shell socket must speak CurveZMQ too), and refuses a plain one."""
     k.write("enc_mod.py", "def f():\n    return 1\n")
     assert k.execute("import enc_mod").ok
     k.write("enc_mod.py", "def f():\n    return 2\n")
     assert k.value("enc_mod.f()") == "2"
     assert k.kc.is_alive()  # the heartbeat answers over CurveZMQ too
+    start_debugger(k)
     assert plain_client_is_refused(k.km)
 
 
