@@ -85,4 +85,18 @@ def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path):
     edit(k.workdir / CALC, "return x +", "return x + 70")
     res = ok(k, "print(rc[:].apply_sync(shop.calc.f, 1))")
     assert values(res) == [71, 71, 71]
+
+    # A statement that fails only where the marker file is missing: on the
+    # engines (their own folder), not in the kernel.
+    (k.workdir / "marker").write_text("")
+    edit(k.workdir / CALC, "def f(x):",
+         "import os\nPROBE = 1 if os.path.exists('marker') else 1 / 0\n\ndef f(x):")
+    edit(k.workdir / CALC, "return x + 70", "return x + 80")
+    res = ok(k, "print([shop.calc.f(1), rc[:].apply_sync(shop.calc.f, 1)])")
+    assert values(res) == [81, [71, 71, 71]]
+    lines = [line for line in res.stderr.splitlines() if "could not apply" in line]
+    assert len(lines) == 1 and "3 of 3 ipyparallel engines" in lines[0], res.stderr
+    assert "engine " in lines[0] and "calc.py:" in lines[0] and "ZeroDivisionError" in lines[0]
+    status = ok(k, "%autoreload --status").stdout
+    assert status.count("): shop.calc: ") == 3, status
     ok(k, "cluster.stop_cluster_sync()", timeout=60)
