@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import types
+import weakref
 
 import cloudpickle
 from distributed import Client
@@ -42,16 +43,21 @@ class DaskAdapter:
     members = "workers"
 
     def __init__(self, client):
-        self.client = client
+        self._client = weakref.ref(client)  # the user's to drop; never kept alive here
         self.label = f"Dask client of {client.scheduler.address}"
         self._storing = None  # the last plugin registration, still under way or done
+
+    @property
+    def client(self):
+        return self._client()
 
     @staticmethod
     def key(client) -> str:
         return "dask " + client.scheduler.address
 
     def alive(self) -> bool:
-        return self.client.status == "running"
+        client = self.client
+        return client is not None and client.status == "running"
 
     def call_all(self, function, *args, timeout: float = 60) -> dict:
         """``function(*args)`` on every worker and on the scheduler: address -> result

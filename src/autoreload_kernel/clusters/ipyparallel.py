@@ -59,19 +59,24 @@ class IpyparallelAdapter:
     members = "engines"
 
     def __init__(self, client):
-        self.client = client
+        self._client = weakref.ref(client)  # the user's to drop; never kept alive here
         self.label = "ipyparallel client"
         self.versions: list = []
         self.kernel = None
         self._late: list = []  # (engine id, AsyncResult) sent to engines that joined
         client._registration_callbacks.append(self._registered)
 
+    @property
+    def client(self):
+        return self._client()
+
     @staticmethod
     def key(client) -> str:
         return f"ipyparallel {id(client)}"
 
     def alive(self) -> bool:
-        return not getattr(self.client, "_closed", False)
+        client = self.client
+        return client is not None and not getattr(client, "_closed", False)
 
     def call_all(self, function, *args, timeout: float = 60) -> dict:
         client = self.client

@@ -99,14 +99,14 @@ class ClusterRoom:
         has_dask, has_ipp = "distributed" in modules, "ipyparallel" in modules
         if not (has_dask or has_ipp):
             return
+        for key, adapter in list(self.adapters.items()):
+            if not adapter.alive():  # closed, or dropped by the user
+                del self.adapters[key]
         new = self._new_clients(has_dask, has_ipp)
         if not self.adapters:
             return
         self._learn_new_modules()
         for key, adapter in list(self.adapters.items()):
-            if not adapter.alive():
-                del self.adapters[key]
-                continue
             late = adapter.late_results()
             if late:
                 self._digest(adapter, late, list(self.shipped.values()))

@@ -93,23 +93,32 @@ class _WorkerSide:
         if fresh:
             importlib.invalidate_caches()
         if in_place:
-            reloader = self.reloader
-            done = reloader.apply_given({n: v.source for n, v in in_place.items()})
+            done = self.reloader.apply_given({n: v.source for n, v in in_place.items()})
             report["applied"] = done
             for name, version in in_place.items():
-                watched = reloader.finder.watched.get(name)
-                failure = reloader.report.failures.get(name)
-                if name in done:
-                    if watched is not None and self.ours(watched.path):
-                        self.write_later(version, watched.path)
-                elif failure is not None and name not in done and self.running(name) != version.fingerprint:
-                    where = f"{failure.path}:{failure.lineno}" if failure.lineno else failure.path
-                    report["failed"][name] = f"{where}: {failure.error}"
-                elif watched is None:
-                    path = getattr(sys.modules[name], "__file__", None)
-                    report["failed"][name] = (f"{path}: imported from an installed location, "
-                                              "not reloaded here")
+                problem = self._outcome(name, version, name in done)
+                if problem:
+                    report["failed"][name] = problem
         return report
+
+    def _outcome(self, name: str, version: Version, applied: bool) -> str | None:
+        """After an apply: None when this process runs ``version`` now, else why not
+        ("file:line: error")."""
+        watched = self.reloader.finder.watched.get(name)
+        if applied:
+            if self.ours(watched.path):
+                self.write_later(version, watched.path)
+            return None
+        if watched is None:
+            path = getattr(sys.modules[name], "__file__", None)
+            return f"{path}: imported from an installed location, not reloaded here"
+        if self.running(name) == version.fingerprint:
+            return None  # it had this version already
+        failure = self.reloader.report.failures.get(name)
+        if failure is None:
+            return f"{watched.path}: not applied"
+        where = f"{failure.path}:{failure.lineno}" if failure.lineno else failure.path
+        return f"{where}: {failure.error}"
 
 
 def _side_or_start() -> _WorkerSide:
