@@ -245,6 +245,40 @@ def test_decorated_def_takes_later_docstring_edits(kernel, modname):
     check(kernel, f"assert ({m}.f.__doc__, {m}.f()) == ('two', ('w', 2)), {m}.f.__doc__")
 
 
+def test_alias_of_a_redecorated_def_is_renumbered_once(kernel, modname):
+    # f runs again (its decorator changed) and lands in lines where h used to
+    # be; the alias g must not renumber the new code a second time.
+    m = modname
+    src = ("import functools\n\ndef deco(fn):\n    @functools.wraps(fn)\n    def w():\n"
+           "        return ('TAG', fn())\n    return w\n\nX = 1\n\n\ndef h():\n    a = 1\n"
+           "    b = 2\n    return a + b\n\n\n@deco\ndef f():\n    raise ValueError('f')\n"
+           "\ng = f\n")
+    kernel.write(f"{m}.py", src)
+    check(kernel, f"import {m}")
+    kernel.write(f"{m}.py", src.replace("'TAG'", "'NEW'").replace("X = 1\n\n\n", ""))
+    check(kernel, f"""
+import traceback
+try:
+    {m}.g()
+except ValueError as err:
+    line = traceback.extract_tb(err.__traceback__)[-1].lineno
+assert line == 17 and {m}.g is {m}.f, line
+""")
+
+
+def test_dataclass_subclass_that_lost_its_fields_follows_its_base(kernel, modname):
+    m = modname
+    head = "from dataclasses import dataclass\n\n@dataclass\nclass B:\n    x: int = 1\n"
+    kernel.write(f"{m}.py", head + "\n@dataclass\nclass S(B):\n    y: int = 2\n")
+    check(kernel, f"import {m}; B0 = {m}.B; s0 = {m}.S()")
+    kernel.write(f"{m}.py", head + "\n@dataclass\nclass S(B):\n    pass\n")
+    check(kernel, f"assert repr({m}.S()) == 'S(x=1)', repr({m}.S())")
+    kernel.write(f"{m}.py", head + "    w: int = 0\n\n@dataclass\nclass S(B):\n    pass\n")
+    res = check(kernel, f"assert {m}.B is B0 and isinstance(s0, {m}.B)\n"
+                        f"assert repr({m}.S()) == 'S(x=1, w=0)', repr({m}.S())")
+    assert "could not patch" not in res.stderr, res.stderr
+
+
 def test_directory_deleted_and_recreated_is_watched_again(kernel, modname):
     pkg = f"{modname}_pkg"
     kernel.write(f"{pkg}/__init__.py", "")

@@ -105,7 +105,9 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> 
             moves.append((first, last, delta, codes_by_qualname(code)))
         untouched = [v for n, v in ns.items() if before.get(n, MISSING) is v
                      and n not in rebuilt]
-        seen: set[int] = set()  # an object bound to two names moves once
+        # An object bound to two names moves once; one that ran again (an alias
+        # of a re-run def) already has the new numbers.
+        seen = {id(ns[n]) for n in rebuilt if n in ns}
         for value in untouched:
             shift_lines(value, moves, path, seen)
     if plan.class_edits:

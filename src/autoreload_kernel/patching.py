@@ -441,6 +441,7 @@ _GENERATED = frozenset({
     "__hash__", "__eq__", "__repr__", "__init__", "__lt__", "__le__", "__gt__", "__ge__",
     "__setattr__", "__delattr__", "__match_args__", "__dataclass_fields__",
     "__dataclass_params__", "__getstate__", "__setstate__",
+    "__annotations__",  # the class body (dataclass fields) no longer annotates anything
 })
 
 
@@ -609,6 +610,19 @@ def _rederive_dataclass(cls: type) -> None:
     if params is None or "__slots__" in cls.__dict__:
         return
     own = cls.__dict__.get("__annotations__", {})
+    touched = set(_DATACLASS_MADE) | set(own) | {"__dataclass_fields__", "__dataclass_params__"}
+    saved = {n: v for n, v in cls.__dict__.items() if n in touched}
+    try:
+        _derive_again(cls, params, own)
+    except (TypeError, ValueError):  # its own fields no longer fit (a default before
+        for name in touched:         # a non-default): it keeps what it had
+            if name in cls.__dict__ and name not in saved:
+                type.__delattr__(cls, name)
+        for name, value in saved.items():
+            type.__setattr__(cls, name, value)
+
+
+def _derive_again(cls: type, params, own) -> None:
     fields = cls.__dict__["__dataclass_fields__"]
     for name in own:
         f = fields.get(name)

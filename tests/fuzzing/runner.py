@@ -213,13 +213,13 @@ class Session:
 
 
 def _derived(prog: dict, name: str) -> set[str]:
-    """``name`` and the classes derived from it, in every module."""
+    """``name``, the classes derived from it and b's functions using it."""
     found, grew = {name}, True
     while grew:
         grew = False
         for role in ("core", "a", "b"):
             for it in prog[role]["items"]:
-                if it.get("base") in found and it["name"] not in found:
+                if (it.get("base") in found or it.get("of") in found) and it["name"] not in found:
                     found.add(it["name"])
                     grew = True
     return found
