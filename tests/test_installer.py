@@ -278,8 +278,9 @@ def test_api_install_uninstall_and_missing_logos(tmp_path, monkeypatch):
 def test_spec_source_checkout_then_installed_copy(monkeypatch):
     """A checkout (editable install) reads kernel/; a wheel install reads what pip
     put under the prefix, found through the distribution's file list."""
-    assert kernelspec.source_dir() == KERNEL_DIR
-    monkeypatch.setattr(kernelspec, "_CHECKOUT", KERNEL_DIR.parent / "nowhere")
+    if Path(kernelspec.__file__).resolve().is_relative_to(REPO / "src"):  # editable
+        assert kernelspec.source_dir() == KERNEL_DIR
+        monkeypatch.setattr(kernelspec, "_CHECKOUT", KERNEL_DIR.parent / "nowhere")
     installed = kernelspec.source_dir()
     assert installed.parts[-4:] == ("share", "jupyter", "kernels", "python-autoreload")
     assert installed.is_relative_to(sys.prefix)
