@@ -273,8 +273,8 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
                 unmatched_dumps = defaultdict(list)
                 for old_stmt in old.stmts:
                     if id(old_stmt) not in matched and old_stmt.name is None:
-                        unmatched_dumps[_dump(old_stmt.node)].append(old_stmt)
-            candidates = unmatched_dumps.get(_dump(node))
+                        unmatched_dumps[old_stmt.shape].append(old_stmt)
+            candidates = unmatched_dumps.get(stmt.shape)
             before = candidates.pop(0) if candidates else None
             same = before is not None
         # it reads something that is about to change, or is decorated by a

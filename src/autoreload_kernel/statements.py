@@ -152,13 +152,22 @@ class Stmt:
     between versions without walking their trees.
     """
 
-    __slots__ = ("node", "offset", "text", "_names")
+    __slots__ = ("node", "offset", "text", "_names", "_shape")
 
-    def __init__(self, node: ast.stmt, offset: int, text: bytes, names=None):
+    def __init__(self, node: ast.stmt, offset: int, text: bytes, names=None, shape=None):
         self.node = node
         self.offset = offset
         self.text = text
         self._names = names
+        self._shape = shape
+
+    @property
+    def shape(self) -> str:
+        """The tree without positions (comments and layout do not show): made
+        once per statement, which is shared by every version it is unchanged in."""
+        if self._shape is None:
+            self._shape = ast.dump(self.node, include_attributes=False)
+        return self._shape
 
     @property
     def name(self) -> str | None:
@@ -181,7 +190,7 @@ class Stmt:
     def moved(self, delta: int) -> "Stmt":
         if not delta:
             return self
-        return Stmt(self.node, self.offset + delta, self.text, self._names)
+        return Stmt(self.node, self.offset + delta, self.text, self._names, self._shape)
 
     def located(self) -> ast.stmt:
         """The node with the line numbers it has in this version."""
