@@ -196,3 +196,27 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
         ok(k, "client.close()")
     finally:
         procs.stop()
+
+
+def test_config_turns_it_off(tmp_path):
+    """`c.AutoreloadKernel.clusters = False`: no client is contacted."""
+    from driver import kernel_with_config
+
+    k = kernel_with_config(tmp_path, "c.AutoreloadKernel.clusters = False\n")
+    try:
+        k.write("quiet.py", "def f(x):\n    return x\n")
+        ok(k, """
+            import quiet
+            from dask.distributed import Client, LocalCluster
+            cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+            client = Client(cluster)
+        """)
+        status = ok(k, "%autoreload --status").stdout
+        assert "clusters: off" in status, status
+        assert ok(k, "print(get_ipython().kernel.cluster_room.adapters)").stdout == "{}\n"
+        ok(k, "%autoreload --clusters on")
+        status = ok(k, "%autoreload --status").stdout
+        assert "sending edits to: Dask client of" in status, status
+        ok(k, "client.close(); cluster.close()")
+    finally:
+        k.shutdown()
