@@ -153,6 +153,14 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
             print([held.result(), sorted(client.run(shop.calc.f, 1).values())])
         """)
         assert values(res) == [2, [2, 2]]
+        res = ok(k, """
+            def private_dirs():
+                import os, sys
+                return [oct(os.stat(p).st_mode & 0o777) for p in sys.path
+                        if "autoreload-kernel-" in p]
+            print(sorted(client.run(private_dirs).values()))
+        """)
+        assert values(res) == [["0o700"], ["0o700"]], "worker files live in a private dir"
 
         edit(k.workdir / CALC, "return x + 1", "return x + 10")
         procs.start("w3", worker)  # joins after the edit

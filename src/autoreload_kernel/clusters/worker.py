@@ -1,8 +1,9 @@
 """What runs on a worker or engine: lay out shipped files, apply edits in place.
 
 Files of modules the worker has not imported go into a private directory
-(mode 0700, made by ``tempfile.mkdtemp``) put first on ``sys.path``, so the
-kernel's version wins over any other copy the worker could find.  Modules the
+(mode 0700, made by ``tempfile.mkdtemp``, removed when the worker exits) put
+first on ``sys.path``, so the kernel's version wins over any other copy the
+worker could find.  Modules the
 worker already runs are brought to the new version by this project's own
 engine (:meth:`Reloader.apply_given`): the same statement diff and in-place
 patching as in the kernel, state kept, all or nothing.
@@ -13,9 +14,11 @@ serving the user's tasks whatever happens here.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import linecache
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -36,6 +39,7 @@ class _WorkerSide:
         from ..engine import Reloader
 
         self.root = tempfile.mkdtemp(prefix="autoreload-kernel-")  # 0700
+        atexit.register(shutil.rmtree, self.root, True)
         sys.path.insert(0, self.root)
         self.reloader = Reloader(shell=None, use_inotify=False)
         self.reloader.start()  # records what user modules import from now on
