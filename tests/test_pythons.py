@@ -2,7 +2,7 @@
 
 The full suite runs on the Python that runs pytest.  For each *other* version
 found on this machine (pyenv's interpreters, then ``pythonX.Y`` on PATH), a
-fresh venv gets this project from a plain ``pip install`` (on 3.10 that
+fresh venv gets this project's wheel from a plain ``pip install`` (on 3.10 that
 brings IPython 8, since IPython 9 needs 3.11) and runs the reload scenarios,
 the smoke test and the encryption tests there, with kernels started through
 that venv's own ``python-autoreload`` kernelspec.  A version that is not
@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -70,38 +71,59 @@ def find_python(version: str) -> str | None:
     return None
 
 
+def make_venv(version: str, wheel: Path, base: Path) -> tuple[Path, dict] | None:
+    """A venv of `version` with the wheel and pytest installed, or None if absent."""
+    exe = find_python(version)
+    if exe is None:
+        return None
+    venv = base / "venv"
+    subprocess.run([exe, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-compile", str(wheel), "pytest",
+         "pytest-timeout"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTHON", "JUPYTER", "IPYTHON", "VIRTUAL_ENV"))}
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        # Only that venv's kernelspecs, and no user profile or data dir.
+        JUPYTER_PATH=str(venv / "share" / "jupyter"),
+        JUPYTER_DATA_DIR=str(base / "jupyter-data"),
+        IPYTHONDIR=str(base / "ipython"),
+    )
+    return python, env
+
+
 @pytest.fixture(scope="session")
 def venvs(tmp_path_factory):
-    """version -> (venv python, environment), each venv made and installed once."""
-    made: dict[str, tuple[Path, dict]] = {}
+    """version -> (venv python, environment).  The wheel is built once, and all the
+    venvs are made at the same time (mostly waiting on pip) on first use."""
+    import hatchling.build
+
+    futures = {}
+    pool = ThreadPoolExecutor(max_workers=len(OTHERS))
 
     def get(version: str):
-        if version not in made:
-            exe = find_python(version)
-            if exe is None:
-                pytest.skip(f"Python {version} is not installed here (pyenv versions, PATH): skipped")
-            base = tmp_path_factory.mktemp(f"py{version}")
-            venv = base / "venv"
-            subprocess.run([exe, "-m", "venv", str(venv)], check=True, timeout=300)
-            python = venv / "bin" / "python"
-            proc = subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", str(ROOT), "pytest", "pytest-timeout"],
-                capture_output=True, text=True, timeout=900,
-            )
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("PYTHON", "JUPYTER", "IPYTHON", "VIRTUAL_ENV"))}
-            env.update(
-                PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-                # Only that venv's kernelspecs, and no user profile or data dir.
-                JUPYTER_PATH=str(venv / "share" / "jupyter"),
-                JUPYTER_DATA_DIR=str(base / "jupyter-data"),
-                IPYTHONDIR=str(base / "ipython"),
-            )
-            made[version] = (python, env)
-        return made[version]
+        if not futures:
+            dist = tmp_path_factory.mktemp("wheel")
+            cwd = os.getcwd()
+            os.chdir(ROOT)
+            try:
+                wheel = dist / hatchling.build.build_wheel(str(dist))
+            finally:
+                os.chdir(cwd)
+            for v in OTHERS:
+                futures[v] = pool.submit(make_venv, v, wheel, tmp_path_factory.mktemp(f"py{v}"))
+        made = futures[version].result()
+        if made is None:
+            pytest.skip(f"Python {version} is not installed here (pyenv versions, PATH): skipped")
+        return made
 
-    return get
+    yield get
+    pool.shutdown(wait=True)
 
 
 OTHERS = [v for v in VERSIONS if v != HERE]
