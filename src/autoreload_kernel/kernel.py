@@ -178,6 +178,9 @@ class AutoreloadKernel(IPythonKernel):
         with self.reloader.lock:
             try:
                 self.cluster_room.sync()
+            except KeyboardInterrupt:  # what was not sent goes with the next cell
+                print("[autoreload] sending edits to the cluster was interrupted; they "
+                      "are sent again before the next cell.", file=sys.stderr, flush=True)
             except BaseException as err:  # noqa: BLE001 - the reply must always be sent
                 self._internal_error(err)
 

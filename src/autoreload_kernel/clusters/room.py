@@ -103,20 +103,21 @@ class ClusterRoom:
             if not adapter.alive():  # closed, or dropped by the user
                 del self.adapters[key]
         new = self._new_clients(has_dask, has_ipp)
-        if not self.adapters:
+        if not (self.adapters or new):
             return
         self._learn_new_modules()
         for key, adapter in list(self.adapters.items()):
             late = adapter.late_results()
             if late:
                 self._digest(adapter, late, list(self.shipped.values()))
-            if key in new:
-                self._first_contact(adapter)
-            elif self.pending:
+            if self.pending:
                 self._push(adapter, list(self.pending.values()))
         self.pending.clear()
+        for key, adapter in new.items():
+            self._first_contact(adapter)
+            self.adapters[key] = adapter  # only now: an interrupted contact is redone
 
-    def _new_clients(self, has_dask: bool, has_ipp: bool) -> set[str]:
+    def _new_clients(self, has_dask: bool, has_ipp: bool) -> dict:
         found = []
         if has_dask:
             from . import dask as dask_adapter
@@ -126,15 +127,14 @@ class ClusterRoom:
             from . import ipyparallel as ipp_adapter
 
             found += [(ipp_adapter.IpyparallelAdapter, c) for c in ipp_adapter.clients()]
-        new = set()
+        new = {}
         for cls, client in found:
             try:
                 key = cls.key(client)
             except Exception:  # noqa: BLE001 - a client still connecting
                 continue
-            if key not in self.adapters:
-                self.adapters[key] = cls(client)
-                new.add(key)
+            if key not in self.adapters and key not in new:
+                new[key] = cls(client)
                 if cls.kind == "Dask":
                     from .dask import version_tokens
 
