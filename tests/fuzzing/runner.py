@@ -150,7 +150,7 @@ class Session:
             self._check()
             held = make_held({r: prog[r] for r in ROLES}, mods)
             paths = {role: str(root / rel) for role, rel in files.items()}
-            exempt: set[str] = set()  # classes a note said were not patched in place
+            noted: set[str] = set()  # classes a note said were not patched in place
             for step in range(1, rng.randint(*saves) + 1):
                 edits = [edit(gen, prog) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
                 self.summary.edits.update(edits)
@@ -162,7 +162,9 @@ class Session:
                 self._check()
                 self.summary.saves += 1
                 for note in self.notes:
-                    exempt |= _derived(prog, note.split(":")[0].split(".")[0])
+                    noted.add(note.split(":")[0].split(".")[0])
+                # and what derives from them, also classes added since
+                exempt = set().union(*(_derived(prog, name) for name in noted))
                 self.notes.clear()
                 held = {k: v for k, v in held.items()
                         if k.split(":", 1)[1].split(".")[1] not in exempt}
