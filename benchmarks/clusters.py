@@ -19,7 +19,8 @@ reload check and the cluster sync itself, so the kernel's own timestamps give:
 
 The empty-cell row compares a kernel with a Dask client attached (2 workers)
 with an identical kernel without one, cells interleaved, plus a second
-client-less kernel to show the machine's noise.
+client-less kernel to show the machine's noise, and (info) a kernel with the
+same client but sending turned off, which separates Dask's own cost from ours.
 """
 
 from __future__ import annotations
@@ -153,9 +154,13 @@ def cluster_rows(kind: str, workers: int, count: int, root: str) -> list[dict]:
 def empty_cells(cells: int, root: str) -> dict:
     kernels = {}
     try:
-        for label in ("client", "plain", "plain2"):
+        for label in ("client", "client_off", "plain", "plain2"):
             kernels[label] = start(tempfile.mkdtemp(dir=root))
-        kernels["client"].run(DASK_SETUP.format(n=2), timeout=300)
+        for label in ("client", "client_off"):
+            kernels[label].run(DASK_SETUP.format(n=2), timeout=300)
+        # The same client with sending turned off: what Dask's own client costs
+        # a cell, apart from this project's work.
+        kernels["client_off"].run("%autoreload --clusters off")
         kernels["client"].run("import time")
         times = {label: [] for label in kernels}
         for _ in range(20):  # warm up
@@ -164,7 +169,8 @@ def empty_cells(cells: int, root: str) -> dict:
         for _ in range(cells):
             for label, k in kernels.items():
                 times[label].append(k.execute("pass")[0])
-        kernels["client"].run(DASK_CLOSE, timeout=120)
+        for label in ("client", "client_off"):
+            kernels[label].run(DASK_CLOSE, timeout=120)
         return {label: median_ms(v) for label, v in times.items()}
     finally:
         for k in kernels.values():
@@ -213,6 +219,10 @@ def main() -> None:
           f"(2 workers) {empty['client']:.2f} ms, without {empty['plain']:.2f} ms "
           f"→ {ratio:.3f}x (second client-less kernel: {noise:.3f}x). Target ≤ 1.05x: "
           f"{'PASS' if ratio <= 1.05 else 'MISS'}")
+    print(f"\n(info) The same kernel and client with sending turned off "
+          f"(`%autoreload --clusters off`): {empty['client_off']:.2f} ms, "
+          f"{empty['client_off'] / empty['plain']:.3f}x the client-less kernel; with "
+          f"sending on vs off: {empty['client'] / empty['client_off']:.3f}x.")
 
 
 if __name__ == "__main__":
