@@ -88,6 +88,57 @@ def test_local_cluster_processes(kernel, tmp_path):
     ok(k, "client.close(); cluster.close()")
 
 
+def test_task_keys_of_methods_instances_and_partials(kernel):
+    """(g) for more than plain functions: a bound method, a callable instance of
+    a user class, a functools.partial of a user function and a user class
+    change their task key with their module's version, so a held future with
+    the same arguments does not hand the old result to the new code."""
+    k = kernel
+    k.write("keyed.py", """
+        class Scaler:
+            def __init__(self, k=2):
+                self.k = k
+
+            def scale(self, x):
+                return x * self.k
+
+            def __call__(self, x):
+                return x * self.k
+
+        def add(x, y):
+            return x + y
+    """)
+    ok(k, """
+        import functools
+        from dask.distributed import Client, LocalCluster
+        import keyed
+        cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+        client = Client(cluster)
+        s = keyed.Scaler()
+        calls = lambda: [client.submit(s.scale, 3), client.submit(s, 3),
+                         client.submit(functools.partial(keyed.add, 1), 3),
+                         client.submit(keyed.Scaler, 5)]
+        held = calls()
+        print([f.result() if i < 3 else f.result().k for i, f in enumerate(held)])
+    """)
+    edit(k.workdir / "keyed.py", "return x * self.k\n\n    def __call__",
+         "return x * self.k + 100\n\n    def __call__")
+    edit(k.workdir / "keyed.py", "return x * self.k\n\ndef", "return x * self.k + 200\n\ndef")
+    edit(k.workdir / "keyed.py", "return x + y", "return x + y + 300")
+    edit(k.workdir / "keyed.py", "self.k = k", "self.k = k + 400")
+    res = ok(k, """
+        fresh = calls()
+        print([[f.result() if i < 3 else f.result().k for i, f in enumerate(fresh)],
+               [f.result() if i < 3 else f.result().k for i, f in enumerate(held)],
+               [a.key != b.key for a, b in zip(fresh, held)]])
+        client.close(); cluster.close()
+    """)
+    new, old, changed = values(res)
+    assert new == [106, 206, 304, 405], "fresh tasks must run the new code"
+    assert old == [6, 6, 4, 5], "held futures keep the results they had"
+    assert changed == [True] * 4
+
+
 def test_in_process_workers_are_not_reloaded_twice(fresh_kernel):
     """LocalCluster(processes=False): the kernel's own reload is the workers'."""
     k = fresh_kernel

@@ -6,10 +6,11 @@
 - Late or restarted workers get every shipped module from a worker plugin
   (``dask_plugin``) registered under one fixed name, so each registration
   replaces the last.
-- Task keys: dask tokenizes a function by reference (module and name), so a
-  held future would return the old result for the new code.  Functions of
-  the user's modules are tokenized with the version of the user's code as
-  well (any of the user's modules, since the function may call into them).
+- Task keys: dask tokenizes code by reference (module and name), so a held
+  future would return the old result for the new code.  The user's
+  functions, classes, instances (bound methods and callable objects among
+  them) and partials of them are tokenized with the version of the user's
+  code as well (any of the user's modules, since the code may call into them).
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ cloudpickle.register_pickle_by_value(dask_plugin)
 PLUGIN_NAME = "autoreload-kernel"
 
 
-def clients() -> list:
-    """Running, synchronous clients of this process (dask keeps the registry)."""
-    found = []
+def clients() -> tuple[list, bool]:
+    """Running, synchronous clients of this process (dask keeps the registry),
+    and whether another one is still connecting."""
+    found, connecting = [], False
     for client in list(getattr(Client, "_instances", ())):
-        if getattr(client, "status", None) == "running" and not client.asynchronous:
+        status = getattr(client, "status", None)
+        if status == "running" and not client.asynchronous:
             found.append(client)
-    return found
+        elif status in ("newly-created", "connecting"):
+            connecting = True
+    return found, connecting
 
 
 class DaskAdapter:
@@ -108,21 +113,57 @@ class DaskAdapter:
 _tokenizer_installed = False
 
 
+def _user_module(obj, modules) -> bool:
+    """Is ``obj`` code of the user's, or an object whose methods are: a function
+    (or a wrapper that copied its ``__module__``), a class, an instance of a
+    class of the user's?"""
+    if getattr(type(obj), "__module__", None) in modules:
+        return True  # an instance of a user class (a callable one too)
+    if isinstance(obj, type) or callable(obj):
+        try:
+            return getattr(obj, "__module__", None) in modules
+        except Exception:  # noqa: BLE001 - an odd __getattr__ is not ours to fix
+            return False
+    return False
+
+
 def version_tokens(room) -> None:
-    """Make dask's token of a function of the user's include the version of the
-    user's code (``room.code_version``: every module it may call into)."""
+    """Make dask's token of the user's code include the version of the user's
+    code (``room.code_version``: every module it may call into).
+
+    Dask tokenizes functions, classes and instances by pickling them, that is by
+    reference for the code: a function, a class, a callable instance, a bound
+    method (through its instance) or a ``functools.partial`` (through its
+    function) of the user's would keep its key across edits, and a held future
+    would hand the old result to the new code.
+    """
     global _tokenizer_installed
     if _tokenizer_installed:
         return
     from dask.base import normalize_token
 
-    by_reference = normalize_token.dispatch(types.FunctionType)
+    by_pickle = normalize_token.dispatch(object)
+    by_method = normalize_token.dispatch(types.MethodType)
+    modules = room.fingerprints
 
-    def normalize_user_function(func):
-        token = by_reference(func)
-        if getattr(func, "__module__", None) not in room.fingerprints:
+    def normalize_object(obj):
+        token = by_pickle(obj)
+        if not _user_module(obj, modules):
             return token
         return token, "autoreload-kernel", room.code_version
 
-    normalize_token.register(types.FunctionType, normalize_user_function)
+    def normalize_method(meth):
+        token = by_method(meth)
+        if getattr(getattr(meth, "__func__", None), "__module__", None) not in modules:
+            return token  # (its instance brought the version if it is the user's)
+        return token, "autoreload-kernel", room.code_version
+
+    normalize_token.register(object, normalize_object)
+    normalize_token.register(types.MethodType, normalize_method)
+    # dask caches the lookup of a type it met before (functions, say) under
+    # that type: those entries must lead here too.
+    lookup = getattr(normalize_token, "_lookup", {})
+    for cls, impl in list(lookup.items()):
+        if impl is by_pickle:
+            lookup[cls] = normalize_object
     _tokenizer_installed = True

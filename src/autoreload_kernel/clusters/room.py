@@ -42,6 +42,10 @@ class ClusterRoom:
         #: (adapter label, worker address) -> {module: error}
         self.out_of_date: dict[tuple[str, str], dict[str, str]] = {}
         self._watched_count = -1
+        #: a client may have been made since the last look: set by the hooks as a
+        #: client is made, so a cell that makes none costs no look at dask's and
+        #: ipyparallel's registries (the first look finds any made before the hooks)
+        self._maybe_new = True
         #: per push: when the local reload ended and when every worker had
         #: applied it (perf_counter; read by benchmarks/clusters.py)
         self.timings: list[dict] = []
@@ -65,6 +69,7 @@ class ClusterRoom:
     def _client_made(self, client) -> None:
         """First contact in the cell that made the client, so its next line can
         already submit the user's functions."""
+        self._maybe_new = True
         # ipyparallel makes its client on a helper thread while the cell waits;
         # whoever holds the engine's lock is never waited for (no deadlock).
         if self.enabled and self.reloader.lock.acquire(blocking=False):
@@ -90,6 +95,7 @@ class ClusterRoom:
         if not enabled:
             self.adapters.clear()  # turned on again: first contact again
             self.pending.clear()
+        self._maybe_new = True
 
     # -- the sync point ----------------------------------------------------------
     def sync(self) -> None:
@@ -102,7 +108,7 @@ class ClusterRoom:
         for key, adapter in list(self.adapters.items()):
             if not adapter.alive():  # closed, or dropped by the user
                 del self.adapters[key]
-        new = self._new_clients(has_dask, has_ipp)
+        new = self._new_clients(has_dask, has_ipp) if self._maybe_new else {}
         if not (self.adapters or new):
             return
         self._learn_new_modules()
@@ -118,11 +124,14 @@ class ClusterRoom:
             self.adapters[key] = adapter  # only now: an interrupted contact is redone
 
     def _new_clients(self, has_dask: bool, has_ipp: bool) -> dict:
+        self._maybe_new = False
         found = []
         if has_dask:
             from . import dask as dask_adapter
 
-            found += [(dask_adapter.DaskAdapter, c) for c in dask_adapter.clients()]
+            ready, connecting = dask_adapter.clients()
+            found += [(dask_adapter.DaskAdapter, c) for c in ready]
+            self._maybe_new |= connecting  # look again until it is running
         if has_ipp:
             from . import ipyparallel as ipp_adapter
 
@@ -132,6 +141,7 @@ class ClusterRoom:
             try:
                 key = cls.key(client)
             except Exception:  # noqa: BLE001 - a client still connecting
+                self._maybe_new = True
                 continue
             if key not in self.adapters and key not in new:
                 new[key] = cls(client)
