@@ -16,6 +16,16 @@ import signal
 import threading
 from contextlib import contextmanager
 
+try:
+    # The C functions: ``signal.signal``/``getsignal`` wrap them to turn ints into
+    # enums, which for a callable handler means a failed enum lookup (an exception
+    # caught inside ``enum``) -- about 10 us each, three of them on every check.
+    from _signal import getsignal as _getsignal, signal as _setsignal
+except ImportError:  # pragma: no cover - other implementations
+    _getsignal, _setsignal = signal.getsignal, signal.signal
+
+_SIGINT = int(signal.SIGINT)
+
 
 class InterruptGate:
     def __init__(self):
@@ -33,16 +43,16 @@ class InterruptGate:
         if self._holding or threading.current_thread() is not threading.main_thread():
             yield
             return
-        saved = signal.getsignal(signal.SIGINT)
+        saved = _getsignal(_SIGINT)
         if not callable(saved):  # interrupts are ignored here anyway
             yield
             return
-        signal.signal(signal.SIGINT, self._note)
+        _setsignal(_SIGINT, self._note)
         self._saved, self._holding, self.pending = saved, True, False
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, saved)
+            _setsignal(_SIGINT, saved)
             self._saved, self._holding = None, False
 
     def take(self) -> bool:
@@ -58,11 +68,11 @@ class InterruptGate:
             return
         if self.take():
             raise KeyboardInterrupt
-        signal.signal(signal.SIGINT, self._saved)
+        _setsignal(_SIGINT, self._saved)
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, self._note)
+            _setsignal(_SIGINT, self._note)
 
 
 __all__ = ["InterruptGate"]
