@@ -106,7 +106,9 @@ def _floor(source: str, path: str) -> float:
 def _reloader():
     from autoreload_kernel.engine import Reloader
 
-    r = Reloader(shell=None)
+    # No background preparer: check() right after the write must pay for the
+    # whole reload (diff and compile included), not take a plan built meanwhile.
+    r = Reloader(shell=None, prepare=False)
     r.start()
     return r
 

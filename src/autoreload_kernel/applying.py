@@ -33,17 +33,26 @@ class Applied:
     notes: list[str] = field(default_factory=list)
 
 
-def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None) -> Applied:
-    """Bring ``module`` to the plan's version; raise ReloadFailed and leave it untouched on error.
-
-    ``gate`` (an :class:`~.interrupts.InterruptGate`) lets an interrupt stop only
-    the user's code; the patching after it is never cut short."""
+def compile_plan(plan: ReloadPlan, path: str) -> tuple:
+    """The plan's code: (module code, class members' code).  Touches no live
+    object, so it may be made ahead of time (see :mod:`.prepared`)."""
     try:
         code = compile(ast.Module(body=plan.run, type_ignores=[]), path, "exec",
                        flags=plan.flags, dont_inherit=True)
         members = class_members.compile_edits(plan.class_edits, path, plan.flags)
     except (SyntaxError, ValueError) as err:
         raise ReloadFailed.at(err, path) from None
+    return code, members
+
+
+def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
+                 compiled: tuple | None = None) -> Applied:
+    """Bring ``module`` to the plan's version; raise ReloadFailed and leave it untouched on error.
+
+    ``gate`` (an :class:`~.interrupts.InterruptGate`) lets an interrupt stop only
+    the user's code; the patching after it is never cut short.  ``compiled``:
+    :func:`compile_plan`'s result, when it was made ahead of time."""
+    code, members = compiled if compiled is not None else compile_plan(plan, path)
 
     ns = module.__dict__
     before = dict(ns)

@@ -69,6 +69,8 @@ class ChangeFinder:
         # file, so a save right after the import is an event, not a guess.
         store.before_read = self._watch_dir_of
         store.on_record = self._recorded
+        #: called with the inotify watcher once it is opened (the engine's preparer)
+        self.on_watcher = None
 
     @property
     def how(self) -> str:
@@ -153,6 +155,8 @@ class ChangeFinder:
             self.use_inotify = self.watcher is not None
             if self.watcher is None:
                 return False
+            if self.on_watcher is not None:
+                self.on_watcher(self.watcher)
         return self.watcher.watch(os.path.dirname(path))
 
     def _forget(self, name: str) -> None:

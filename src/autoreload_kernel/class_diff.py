@@ -123,9 +123,35 @@ def mangle(class_name: str, name: str) -> str:
     return name
 
 
+class AssumedLive(dict):
+    """A module namespace stand-in for planning away from the live module
+    (:mod:`.prepared`): it holds only ``__name__``, every class the diff asks
+    for is assumed to be live, and its path is noted in ``paths`` so the apply
+    step can check each one (:func:`all_live`) before using the plan."""
+
+    def __init__(self, module_name: str):
+        super().__init__(__name__=module_name)
+        self.paths: list[tuple[str, ...]] = []
+
+
+def all_live(namespace: dict, paths: list[tuple[str, ...]], module_name: str) -> bool:
+    """Does ``namespace`` hold, for every path, the class an :class:`AssumedLive`
+    plan assumed (so that plan is the one the live module would get)?"""
+    for path in paths:
+        owner = namespace
+        for depth in range(1, len(path) + 1):
+            owner = live_class(owner, path[:depth], module_name)
+            if owner is None:
+                return False
+    return True
+
+
 def live_class(owner, path: tuple[str, ...], module_name: str):
     """The class object ``path`` names in ``owner`` (a module namespace or a class),
     if it is the one the module's ``class`` statement made."""
+    if isinstance(owner, AssumedLive):
+        owner.paths.append(path)
+        return owner
     if isinstance(owner, type):
         value = owner.__dict__.get(mangle(owner.__name__, path[-1]))
     else:

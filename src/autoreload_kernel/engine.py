@@ -3,7 +3,8 @@
 :class:`Reloader` is what the kernel calls before every request.  It owns the
 pipeline's pieces (see the modules named below) and the user's choices
 (``%autoreload`` mode, ``%aimport`` lists).  Everything here runs on the
-kernel's shell thread, under the kernel's lock.
+kernel's shell thread, under the kernel's lock; only the plans of saved
+files may be built ahead of time on a thread of their own (:mod:`.prepared`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .interrupts import InterruptGate
 from .modes import MODE_NUMBER, MODES
 from .ordering import reload_order
 from .plan import ReloadFailed, ReloadInterrupted, plan_reload
+from .prepared import Preparer
 from .report import ERROR, Reporter, digest
 from .sources import SourceStore
 from .userpaths import ModuleFilter
@@ -44,7 +46,7 @@ def _gc_paused():
 
 class Reloader:
     def __init__(self, shell=None, mode: str = "all", verbose: bool = False, include=(),
-                 exclude=(), use_inotify: bool = True):
+                 exclude=(), use_inotify: bool = True, prepare: bool = True):
         self.shell = shell
         self.mode = MODES.get(str(mode), mode)
         self.full = False  # `%autoreload 2-` / `--full`: re-run whole modules
@@ -67,6 +69,11 @@ class Reloader:
         self.lock = threading.RLock()
         self.gate = InterruptGate()
         self._stopped = False
+        #: builds the plans of saved files in the background (with inotify only);
+        #: ``prepare=False`` makes every check build its plans itself
+        self.preparer = Preparer(self.finder, self.store, lambda: self.full) if prepare else None
+        if self.preparer is not None:
+            self.finder.on_watcher = self.preparer.start
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -75,6 +82,11 @@ class Reloader:
         self.finder.refresh()
         if self.shell is not None:
             self.shell.ast_transformers.append(self.notebook)
+
+    def stop(self) -> None:
+        """End the background preparer (the kernel is shutting down)."""
+        if self.preparer is not None:
+            self.preparer.stop()
 
     # -- policy ---------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
@@ -162,19 +174,24 @@ class Reloader:
     @_gc_paused()
     def _apply(self, changed) -> list[str]:
         by_name = {read.name: read for read in changed}
-        plans, deps = {}, {}
+        plans, deps, compiled = {}, {}, {}
         for read in changed:
             base = self.store.baselines[read.name]
-            try:
-                old = base.statements()
-            except (SyntaxError, ValueError):
-                old = None  # a baseline we cannot diff: the whole module runs again
-            try:
-                plan = plans[read.name] = plan_reload(old, read.source, read.path, self.full,
-                                                      read.module.__dict__)
-            except ReloadFailed as failure:
-                self._fail(read, failure)
-                continue
+            ready = self.preparer.take(read, base, self.full) if self.preparer else None
+            if ready is not None:  # built in the background right after the save
+                old, plan = ready.old, ready.plan
+                plans[read.name], compiled[read.name] = plan, ready.compiled
+            else:
+                try:
+                    old = base.statements()
+                except (SyntaxError, ValueError):
+                    old = None  # a baseline we cannot diff: the whole module runs again
+                try:
+                    plan = plans[read.name] = plan_reload(old, read.source, read.path,
+                                                          self.full, read.module.__dict__)
+                except ReloadFailed as failure:
+                    self._fail(read, failure)
+                    continue
             if len(changed) > 1:  # order matters only between several modules
                 # Dependencies by the old and the new source: `from b import NEW` may be new.
                 package = getattr(read.module, "__package__", None)
@@ -190,7 +207,8 @@ class Reloader:
             base = self.store.baselines[name]
             plan = plans[name]
             try:
-                applied = apply_source(read.module, read.path, plan, self.gate)
+                applied = apply_source(read.module, read.path, plan, self.gate,
+                                       compiled.get(name))
             except ReloadInterrupted as stop:
                 # The user stopped it: this version is not run again unasked; the
                 # modules after it in the batch are looked at again next time.
@@ -274,7 +292,9 @@ class Reloader:
             f"autoreload-kernel {__version__}: mode {self.mode} "
             f"({MODE_NUMBER[self.mode]}), verbose {'on' if self.report.verbose else 'off'}, "
             f"{'whole-module' if self.full else 'statement-level'} reloads, "
-            f"changes found by {self.finder.how}",
+            f"changes found by {self.finder.how}"
+            + (f", plans built right after the save: {self.preparer.used} used of "
+               f"{self.preparer.built}" if self.preparer and self.preparer.running else ""),
             f"watching {len(watched)} module(s) of yours"
             + (": " + ", ".join(watched[:30]) + (" …" if len(watched) > 30 else "") if watched else ""),
         ]

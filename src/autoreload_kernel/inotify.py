@@ -1,10 +1,15 @@
-"""A minimal Linux inotify reader (ctypes, no thread, no dependency).
+"""A minimal Linux inotify reader (ctypes, no dependency).
 
 With thousands of user modules, stat-ing each one before every cell costs more
 than the cell itself.  inotify lets the kernel tell us which files were written,
 so a cell where nothing changed costs one non-blocking ``read()``.  Where
 inotify is not available, :func:`open_watcher` returns None and the change
 finder falls back to stat polling.
+
+Two threads read the queue: the shell thread before every cell
+(:meth:`DirWatcher.drain`) and the preparer (:mod:`.prepared`), which wakes on
+a save (:meth:`DirWatcher.collect`).  What the preparer reads is kept for the
+next drain, so the shell thread still sees every event.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import select
 import struct
 import sys
+import threading
 
 IN_MODIFY = 0x2
 IN_ATTRIB = 0x4
@@ -45,6 +52,9 @@ class DirWatcher:
         # several spellings, and each spelling's files must be reported.
         self._dirs: dict[int, list[str]] = {}
         self._wd_of: dict[str, int] = {}
+        self._lock = threading.Lock()
+        #: events :meth:`collect` read, kept for the next :meth:`drain`
+        self._pending: tuple[set[str], bool, set[str]] = (set(), False, set())
 
     def watch(self, directory: str) -> bool:
         if directory in self._wd_of:
@@ -57,11 +67,42 @@ class DirWatcher:
         return True
 
     def drain(self) -> tuple[set[str], bool, set[str]]:
-        """(paths touched, overflowed, directories no longer watched).
+        """(paths touched, overflowed, directories no longer watched) since the
+        last drain.
 
         On overflow the caller must look at everything; a lost directory (deleted,
         moved) must be watched again once it exists.
         """
+        with self._lock:
+            touched, overflow, lost = self._pending
+            self._pending = (set(), False, set())
+            more, more_overflow, more_lost = self._read()
+        touched |= more
+        lost |= more_lost
+        return touched, overflow or more_overflow, lost
+
+    def collect(self) -> tuple[set[str], bool]:
+        """(paths touched, overflowed) among the events waiting now; they stay
+        pending for the next :meth:`drain`."""
+        with self._lock:
+            touched, overflow, lost = self._read()
+            old_touched, old_overflow, old_lost = self._pending
+            self._pending = (old_touched | touched, old_overflow or overflow, old_lost | lost)
+        return touched, overflow
+
+    def wait(self, timeout: float | None, wake_fd: int) -> bool:
+        """Block until events are waiting (True), ``wake_fd`` is readable or
+        ``timeout`` seconds passed (False); OSError once the queue is closed."""
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN)
+        poller.register(wake_fd, select.POLLIN)
+        ready = poller.poll(None if timeout is None else timeout * 1000)
+        for fd, events in ready:
+            if fd == self.fd and events & (select.POLLNVAL | select.POLLERR):
+                raise OSError(f"the inotify queue is closed ({events:#x})")
+        return any(fd == self.fd for fd, _ in ready)
+
+    def _read(self) -> tuple[set[str], bool, set[str]]:
         touched: set[str] = set()
         lost: set[str] = set()
         overflow = False

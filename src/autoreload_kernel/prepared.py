@@ -1,0 +1,217 @@
+"""Build a saved file's reload plan in the background, before the next cell.
+
+Most of a reload's cost -- reading the file, parsing, diffing, compiling --
+touches no live object.  So when inotify reports a save, a thread of ours
+builds the plan and its code right away (:class:`Preparer`).  The next check,
+on the shell thread, uses it only if it is the plan it would build itself:
+same baseline, the very bytes it has just read, the same ``--full`` choice,
+and every class the diff assumed live still is (:class:`.class_diff.AssumedLive`).
+Otherwise it builds the plan as it always did.  Running the plan (the
+module's code, the patching) stays on the shell thread, under the kernel's
+lock, at the next cell.
+
+Nothing found here is reported: a version that does not parse or compile, or
+makes the compiler warn, is not kept, and the shell thread meets it again and
+reports it as always -- once, at the next cell.  Without inotify (``poll``)
+there is no thread and nothing changes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import stat
+import threading
+import warnings
+from dataclasses import dataclass
+
+from .applying import compile_plan
+from .class_diff import AssumedLive, all_live
+from .plan import ReloadFailed, ReloadPlan, plan_reload
+from .statements import ParsedModule
+
+#: Seconds without a new event before a file is read: an editor's save is a
+#: burst of writes (truncate, write, rename), and only the last one counts.
+SETTLE = 0.02
+#: ... but a file written without pause is read after this long anyway.
+SETTLE_MAX = 0.1
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A plan built ahead of time, and what it was built from."""
+
+    base: bytes  # the baseline source it diffs against (compared by identity)
+    old: ParsedModule | None  # that baseline, parsed (None: not parseable)
+    source: bytes  # the file's bytes it brings the module to
+    full: bool
+    plan: ReloadPlan
+    compiled: tuple  # applying.compile_plan's result
+    assumed: AssumedLive  # the module name and the classes it assumed live
+
+
+class _WarningTrap:
+    """Warnings on the preparer's thread are noted there, never shown.
+
+    The compiler warns through :mod:`warnings` (``SyntaxWarning``), which
+    writes to the cell's output; from our thread that would land in whatever
+    cell runs.  ``warnings._showwarnmsg`` is what the C warning machinery
+    calls to show one; this wraps it once per process and passes every other
+    thread's warnings through unchanged.
+    """
+
+    def __init__(self):
+        self.thread_id: int | None = None
+        self.warned = False
+
+    def install(self) -> bool:
+        original = getattr(warnings, "_showwarnmsg", None)
+        if original is None:
+            return False
+        if getattr(original, "__self__", None) is self:
+            return True
+        self._original = original
+        warnings._showwarnmsg = self._show
+        return True
+
+    def intact(self) -> bool:
+        return getattr(warnings._showwarnmsg, "__self__", None) is self
+
+    def _show(self, msg):
+        if threading.get_ident() == self.thread_id:
+            self.warned = True
+            return
+        self._original(msg)
+
+
+_TRAP = _WarningTrap()
+
+
+class Preparer:
+    """The background thread and the plans it has ready, by module name."""
+
+    def __init__(self, finder, store, full_of):
+        self._finder = finder
+        self._store = store
+        self._full_of = full_of  # -> the reloader's current ``full`` choice
+        self._ready: dict[str, Prepared] = {}
+        self._thread: threading.Thread | None = None
+        self._wake: tuple[int, int] | None = None
+        self._stopping = False
+        #: how many plans were built here, and how many of those a check used
+        self.built = 0
+        self.used = 0
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, watcher) -> None:
+        """Start preparing on ``watcher``'s events (once; a no-op after)."""
+        if self._thread is not None or not _TRAP.install():
+            return
+        self._wake = os.pipe()
+        self._thread = threading.Thread(target=self._run, args=(watcher,),
+                                        name="autoreload-prepare", daemon=True)
+        self._thread.start()
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """End the thread and drop what it prepared."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stopping = True
+        os.write(self._wake[1], b"x")
+        thread.join(timeout=5)
+        for fd in self._wake:
+            os.close(fd)
+        self._wake = None
+        self._ready.clear()
+        atexit.unregister(self.stop)
+
+    # -- the shell thread ---------------------------------------------------------
+    def take(self, read, base, full: bool) -> Prepared | None:
+        """The plan prepared for ``read``, if it is exactly the one the shell
+        thread would build now; it is handed out once."""
+        entry = self._ready.pop(read.name, None)
+        if (entry is None or entry.base is not base.source or entry.full != full
+                or entry.source != read.source):
+            return None
+        ns = read.module.__dict__
+        module_name = ns.get("__name__", "")
+        if module_name != entry.assumed["__name__"] or not all_live(
+                ns, entry.assumed.paths, module_name):
+            return None
+        if base.parsed is None and entry.old is not None:
+            base.parsed = entry.old  # the baseline's parse, made in the background
+        self.used += 1
+        return entry
+
+    # -- the thread ---------------------------------------------------------------------
+    def _run(self, watcher) -> None:
+        _TRAP.thread_id = threading.get_ident()
+        wake = self._wake[0]
+        try:
+            while not self._stopping:
+                if not watcher.wait(None, wake):
+                    continue
+                touched, overflow = watcher.collect()
+                waited = 0.0
+                while waited < SETTLE_MAX and watcher.wait(SETTLE, wake):
+                    more, more_overflow = watcher.collect()
+                    touched |= more
+                    overflow = overflow or more_overflow
+                    waited += SETTLE
+                if overflow or self._stopping:
+                    continue  # the shell thread looks at everything itself
+                names_at = self._finder._names_at
+                for path in touched:
+                    for name in tuple(names_at.get(path, ())):
+                        self._prepare(name)
+        except OSError:
+            pass  # the watcher was closed: the shell thread works as without us
+
+    def _prepare(self, name: str) -> None:
+        watched = self._finder.watched.get(name)
+        base = self._store.baselines.get(name)
+        if watched is None or base is None or not _TRAP.intact():
+            return
+        path = watched.path
+        base_source, old = base.source, base.parsed
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):  # never open a FIFO: it would block
+                return
+            with open(path, "rb") as fh:
+                source = fh.read()
+        except OSError:
+            return
+        if source == base_source or not source.strip():
+            self._ready.pop(name, None)
+            return
+        full = self._full_of()
+        _TRAP.warned = False
+        try:
+            if old is None or old.source is not base_source:
+                try:
+                    old = ParsedModule.parse(base_source, base.path)
+                except (SyntaxError, ValueError):
+                    old = None
+            assumed = AssumedLive(name)
+            plan = plan_reload(old, source, path, full, assumed)
+            compiled = compile_plan(plan, path)
+        except ReloadFailed:
+            self._ready.pop(name, None)  # the shell thread reports it, as always
+            return
+        except Exception:  # noqa: BLE001 - a bug here must not stop the thread
+            self._ready.pop(name, None)
+            return
+        if _TRAP.warned:
+            self._ready.pop(name, None)  # the shell thread shows the warning
+            return
+        self._ready[name] = Prepared(base_source, old, source, full, plan, compiled, assumed)
+        self.built += 1
+
+
+__all__ = ["Preparer", "Prepared"]

@@ -1,0 +1,134 @@
+"""Plans built right after a save (prepared.py), through a real kernel.
+
+The kernel's preparer thread wakes on the inotify event of a save and builds
+the reload plan before the next cell; that cell only runs it.  These tests
+check that the prepared plan is used and gives the new code, that a later save
+wins over a plan prepared for an earlier one, that a save during a running cell
+leaves the cell alone, and that a syntax error met in the background is
+reported once, at the next cell, as it always was.
+
+"Used" is read from ``%autoreload --status`` ("plans built right after the
+save: N used of M").
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import time
+
+from driver import run, settle
+
+V1 = """\
+class C:
+    def m(self):
+        return 'm1'
+
+def f():
+    return 'v1'
+"""
+
+#: long enough for the preparer (20 ms settling, then a parse of a tiny module)
+#: on a loaded machine, short next to the kernel's own timeouts
+WAIT = 1.0
+
+
+def _version(n: int) -> str:
+    return V1.replace("'v1'", f"'v{n}'").replace("'m1'", f"'m{n}'")
+
+
+def _used(k) -> int:
+    res = run(k, "%autoreload --status")
+    found = re.search(r"plans built right after the save: (\d+) used of (\d+)", res.stdout)
+    assert found, res.stdout
+    return int(found.group(1))
+
+
+def _import(k, m):
+    k.write(f"{m}.py", V1)
+    run(k, f"import {m}\ng = {m}.f; inst = {m}.C()")
+    settle(k, f"{m}.py")
+
+
+def _stray_output(k) -> list[str]:
+    """Stream output the kernel sent outside any request of ours (say, from a
+    background thread) since the last cell."""
+    texts = []
+    while True:
+        try:
+            msg = k.kc.get_iopub_msg(timeout=0.5)
+        except queue.Empty:
+            return texts
+        if msg["msg_type"] == "stream":
+            texts.append(msg["content"]["text"])
+
+
+def test_save_then_run_uses_the_prepared_plan(kernel, modname):
+    m = modname
+    _import(kernel, m)
+    before = _used(kernel)
+    kernel.write(f"{m}.py", _version(2))
+    time.sleep(WAIT)
+    res = run(kernel, f"print(g(), inst.m(), {m}.f is g)")
+    assert res.stdout == "v2 m2 True\n", (res.stdout, res.stderr)
+    assert "[autoreload]" not in res.stderr, res.stderr
+    assert _used(kernel) == before + 1
+
+
+def test_a_second_save_after_preparing_wins(kernel, modname):
+    m = modname
+    _import(kernel, m)
+    kernel.write(f"{m}.py", _version(2))
+    time.sleep(WAIT)  # the plan for v2 is ready now
+    kernel.write(f"{m}.py", _version(3))
+    res = run(kernel, f"print(g(), inst.m())")  # sent at once: maybe before v3 is prepared
+    assert res.stdout == "v3 m3\n", (res.stdout, res.stderr)
+    # and when the second save's plan had time to be prepared, that one is used
+    before = _used(kernel)
+    kernel.write(f"{m}.py", _version(4))
+    time.sleep(WAIT)
+    kernel.write(f"{m}.py", _version(5))
+    time.sleep(WAIT)
+    res = run(kernel, f"print(g(), inst.m())")
+    assert res.stdout == "v5 m5\n", (res.stdout, res.stderr)
+    assert _used(kernel) == before + 1
+
+
+def test_a_save_during_a_running_cell_leaves_it_alone(kernel, modname):
+    m = modname
+    _import(kernel, m)
+    before = _used(kernel)
+    msg_id = kernel.kc.execute(
+        f"import time\nseen = []\nfor _ in range(20):\n"
+        f"    seen.append((g(), inst.m(), {m}.f()))\n    time.sleep(0.05)\n")
+    time.sleep(0.3)
+    kernel.write(f"{m}.py", _version(2))
+    reply = kernel._reply(msg_id, timeout=60)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    # the cell kept running the version it started with, to its end
+    assert kernel.value("set(seen)") == "{('v1', 'm1', 'v1')}"
+    res = run(kernel, f"print(g(), inst.m())")
+    assert res.stdout == "v2 m2\n", (res.stdout, res.stderr)
+    assert _used(kernel) == before + 1
+
+
+def test_a_syntax_error_met_in_the_background_is_reported_once_at_the_next_cell(kernel,
+                                                                               modname):
+    m = modname
+    _import(kernel, m)
+    kernel.write(f"{m}.py", V1.replace("return 'v1'", "return 'v1' +"))
+    time.sleep(WAIT)
+    stray = _stray_output(kernel)
+    assert not any("[autoreload]" in text for text in stray), stray
+    res = run(kernel, "print(g())")
+    assert res.stdout == "v1\n"
+    assert res.stderr.count("[autoreload]") == 2, res.stderr  # the error, "keeps running"
+    assert f"{m}.py, line 6" in res.stderr, res.stderr
+    assert "    return 'v1' +\n" in res.stderr and "^" in res.stderr, res.stderr
+    res = run(kernel, "print(g())")
+    assert "[autoreload]" not in res.stderr, f"shown again: {res.stderr!r}"
+    kernel.write(f"{m}.py", _version(2))
+    time.sleep(WAIT)
+    res = run(kernel, "print(g(), inst.m())")
+    assert res.stdout == "v2 m2\n" and "[autoreload]" not in res.stderr, (res.stdout,
+                                                                           res.stderr)
