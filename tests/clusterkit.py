@@ -85,8 +85,33 @@ class Processes:
                 proc.kill()
 
 
-def wait_for_file(path: Path, timeout: float = 60) -> None:
+def other_python_venv(base: Path) -> tuple[Path, str]:
+    """A venv of another CPython than the kernel's (pyenv's, see test_pythons) with
+    this distributed and this project in it; skips when none is installed."""
+    import distributed
+    import pytest
+    from test_pythons import VERSIONS, find_python
+
+    here = "%d.%d" % sys.version_info[:2]
+    for version in sorted(VERSIONS, key=lambda v: v != "3.12"):
+        exe = version != here and find_python(version)
+        if exe:
+            break
+    else:
+        pytest.skip(f"no CPython other than {here} on this machine")
+    venv = base / "venv"
+    subprocess.run([exe, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
+    for args in ([f"distributed=={distributed.__version__}"],
+                 ["--no-deps", str(Path(__file__).resolve().parents[1])]):
+        proc = subprocess.run(pip + args, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return venv, version
+
+
+def wait_for_file(path: Path, timeout: float = 60, text: str = "", count: int = 1) -> None:
+    """Until ``path`` exists (and holds ``text`` ``count`` times: a log line)."""
     end = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < end, f"{path} never appeared"
+    while not path.exists() or text and path.read_text(errors="replace").count(text) < count:
+        assert time.monotonic() < end, f"{path} never appeared (or never said {text!r})"
         time.sleep(0.05)

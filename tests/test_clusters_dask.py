@@ -4,15 +4,22 @@ real python-autoreload kernel and real Dask clusters on 127.0.0.1."""
 from __future__ import annotations
 
 import ast
+import platform
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 pytest.importorskip("distributed")
 
-from clusterkit import Processes, bin_of, edit, ok, wait_for_file, write_package  # noqa: E402
+from clusterkit import (Processes, bin_of, clean_env, edit, ok, other_python_venv,  # noqa: E402
+                        wait_for_file, write_package)
 
 CALC = "shop/calc.py"
+
+
+def platform_version() -> str:
+    return platform.python_version().rsplit(".", 1)[0]
 
 
 def values(res) -> list:
@@ -254,6 +261,76 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
         edit(k.workdir / CALC, "return x + 30", "return x + 40")
         res = ok(k, "print(len(client.run(lambda: 1)))")
         assert "autoreload-kernel" not in res.stderr, "said once"
+        ok(k, "client.close()")
+    finally:
+        procs.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def other_python(tmp_path_factory):
+    """The other Python's venv, made while the tests before the one using it run."""
+    pool = ThreadPoolExecutor(1)
+    yield pool.submit(other_python_venv, tmp_path_factory.mktemp("other-python"))
+    pool.shutdown()
+
+
+def test_worker_on_another_python(fresh_kernel, tmp_path, other_python):
+    """A worker that runs another Python (a pyenv interpreter with distributed
+    and autoreload-kernel in a venv of its own): said once, with the fix; the
+    user's tasks run and edits reach it, also when such a worker joins after an
+    edit (the plugin for late workers must load on that Python)."""
+    venv, version = other_python.result()
+    k = fresh_kernel
+    write_package(k.workdir)
+    procs = Processes(tmp_path / "procs")
+    sched_file = tmp_path / "scheduler.json"
+    worker = ["worker", "--scheduler-file", str(sched_file), "--host", "127.0.0.1",
+              "--nthreads", "1", "--no-nanny", "--no-dashboard"]
+    other_env = clean_env()
+    other_env["PATH"] = f"{venv / 'bin'}:{other_env.get('PATH', '')}"
+    try:
+        procs.start("scheduler", [bin_of("dask"), "scheduler", "--host", "127.0.0.1",
+                                  "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(sched_file)])
+        wait_for_file(sched_file)
+        procs.start("same", [bin_of("dask")] + worker)
+        procs.start("other", [str(venv / "bin" / "dask")] + worker, env=other_env)
+        # both running before the client is made: its first contact meets them
+        wait_for_file(tmp_path / "procs" / "scheduler" / "log.txt", text="Register worker",
+                      count=2)
+        res = ok(k, f"""
+            import sys
+            from dask.distributed import Client
+            import shop.calc
+            client = Client(scheduler_file={str(sched_file)!r})
+            client.wait_for_workers(2, timeout=60)
+        """)
+        said = [line for line in res.stderr.splitlines() if line.startswith("[autoreload]")]
+        assert len(said) == 1, res.stderr
+        assert f"runs Python {version}" in said[0] and "tcp://127.0.0.1:" in said[0], said
+        assert "start the workers with" in said[0], said  # the fix
+        res = ok(k, """
+            import platform  # by reference: a notebook function would carry its bytecode
+            print([sorted(client.run(platform.python_version).values()),
+                   client.submit(shop.calc.f, 1).result(),
+                   sorted(client.run(shop.calc.f, 1).values())])
+        """)
+        pythons, submitted, everywhere = values(res)
+        assert [p.rsplit(".", 1)[0] for p in pythons] == sorted([version, platform_version()])
+        assert (submitted, everywhere) == (2, [2, 2])
+
+        edit(k.workdir / CALC, "return x + 1", "return x + 10")
+        procs.start("late", [str(venv / "bin" / "dask")] + worker, env=other_env)
+        res = ok(k, """
+            client.wait_for_workers(3, timeout=60)
+            print([client.submit(shop.calc.f, 2).result(),
+                   sorted(client.run(shop.calc.f, 1).values())])
+        """)
+        assert values(res) == [12, [11, 11, 11]], "the late worker on the other Python too"
+        assert "[autoreload]" not in res.stderr, "said once"
+        edit(k.workdir / CALC, "return x + 10", "return x + 20")
+        res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
+        assert values(res) == [21, 21, 21] and "[autoreload]" not in res.stderr
         ok(k, "client.close()")
     finally:
         procs.stop()

@@ -4,8 +4,8 @@
   ``run_on_scheduler`` (it unpickles task graphs, so it needs the module too),
   both at once on the client's event loop.
 - Late or restarted workers get every shipped module from a worker plugin
-  (``dask_plugin``) registered under one fixed name, so each registration
-  replaces the last.
+  (``dask_plugin``, which travels as source text) registered under one fixed
+  name, so each registration replaces the last.
 - Task keys: dask tokenizes code by reference (module and name), so a held
   future would return the old result for the new code.  The user's
   functions, classes, instances (bound methods and callable objects among
@@ -19,13 +19,14 @@ import asyncio
 import types
 import weakref
 
-import cloudpickle
+from pathlib import Path
+
 from distributed import Client
 
 from . import dask_plugin
 from .dask_plugin import ShippedModules
 
-cloudpickle.register_pickle_by_value(dask_plugin)
+dask_plugin.SOURCE = Path(dask_plugin.__file__).read_text(encoding="utf-8")
 
 PLUGIN_NAME = "autoreload-kernel"
 

@@ -227,12 +227,14 @@ class ClusterRoom:
                 continue
             if result.get("same_process"):
                 continue
-            python = result.get("python")
-            if python and python != "%d.%d" % sys.version_info[:2]:
+            python, here = result.get("python"), "%d.%d" % sys.version_info[:2]
+            if python and python != here:
                 self._say(f"python:{adapter.label}:{python}", (
-                    f"[autoreload] {adapter.kind} {address} runs Python {python}, the kernel "
-                    f"{sys.version_info[0]}.{sys.version_info[1]}; edits are still sent, but run "
-                    "the workers with the kernel's Python to be sure they apply alike."))
+                    f"[autoreload] {adapter.kind} {address} runs Python {python}, this kernel "
+                    f"{here}. Your edits still reach it (as source, compiled there), but code "
+                    f"sent by value (lambdas, functions defined in the notebook) needs one "
+                    f"Python on both sides: start the {adapter.members} with Python {here} "
+                    f"(this kernel runs {sys.executable})."))
             if "error" in result:
                 self._say(f"internal:{adapter.label}:{result['error']}", (
                     f"[autoreload] {adapter.kind} {address}: could not take edits "
