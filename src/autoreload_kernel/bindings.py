@@ -71,6 +71,32 @@ class ImportIndex:
     def __init__(self, store):
         self.store = store
         self._cache: dict[str, tuple[bytes, list[FromImport]]] = {}
+        #: (the modules dict it was made for, names whose baseline may star-import)
+        self._stars: tuple[dict, list[str]] | None = None
+        #: modules whose baseline changed since ``_stars`` was made
+        self._touched: set[str] = set()
+
+    def end_batch(self) -> None:
+        """Drop what was kept for one batch (it holds that batch's dict of modules)."""
+        self._stars = None
+        self._touched = set()
+
+    def reloaded(self, name: str) -> None:
+        """``name``'s baseline changed (it may have gained or lost a star import)."""
+        if self._stars is not None:
+            self._touched.add(name)
+
+    def _candidates(self, modules: dict, star_only: bool):
+        """The modules to look at: with ``star_only``, those that may star-import,
+        found once per dict of modules (a batch), not once per name."""
+        if not star_only:
+            return modules
+        if self._stars is None or self._stars[0] is not modules:
+            baselines = self.store.baselines
+            self._stars = (modules, [n for n in modules if (b := baselines.get(n)) is not None
+                                     and b.star_imports()])
+            self._touched = set()
+        return dict.fromkeys(self._stars[1] + [n for n in self._touched if n in modules])
 
     def of(self, name: str, module) -> list[FromImport]:
         base = self.store.baselines.get(name)
@@ -97,7 +123,8 @@ class ImportIndex:
         needle = target.rpartition(".")[2].encode()
         spelled = attr.encode() if attr is not None and attr.isascii() else None
         out = []
-        for name, module in modules.items():
+        for name in self._candidates(modules, star_only):
+            module = modules[name]
             if name == target:
                 continue
             base = self.store.baselines.get(name)

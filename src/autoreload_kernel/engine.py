@@ -173,6 +173,7 @@ class Reloader:
 
     @_gc_paused()
     def _apply(self, changed) -> list[str]:
+        self.index.end_batch()  # star importers are looked up once per batch
         by_name = {read.name: read for read in changed}
         plans, deps, compiled = {}, {}, {}
         for read in changed:
@@ -226,6 +227,7 @@ class Reloader:
                 continue
             old_source = base.source
             base.source, base.parsed = read.source, plan.parsed
+            self.index.reloaded(name)
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
             updated = []
             if applied.rebound or applied.added:
