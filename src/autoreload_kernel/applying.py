@@ -17,6 +17,7 @@ from types import ModuleType
 
 from . import class_members
 from .patching import Patcher, codes_by_qualname, shift_lines
+from .code_diff import BodyEdit
 from .plan import ReloadFailed, ReloadInterrupted, ReloadPlan
 from .statements import first_line
 
@@ -52,6 +53,8 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
     ``gate`` (an :class:`~.interrupts.InterruptGate`) lets an interrupt stop only
     the user's code; the patching after it is never cut short.  ``compiled``:
     :func:`compile_plan`'s result, when it was made ahead of time."""
+    if plan.bodies is not None:
+        return _take_bodies(plan.bodies)
     code, members = compiled if compiled is not None else compile_plan(plan, path)
 
     ns = module.__dict__
@@ -139,6 +142,23 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
             result.removed.append(name)
             result.rebound.append((name, ns.pop(name), MISSING))
     return result
+
+
+def _take_bodies(edit: BodyEdit) -> Applied:
+    """A body-only edit (see :mod:`~.code_diff`): no code runs; each function
+    takes its new code, and the unchanged ones their new line numbers."""
+    patcher = Patcher()
+    for func, code, changed in edit.functions:
+        if changed:
+            patcher.take_code(func, code)
+        else:
+            patcher.renumber(func, code)
+    for cache in edit.caches:
+        cache.cache_clear()  # its results came from the old code
+    for cls, line in edit.class_lines:
+        type.__setattr__(cls, "__firstlineno__", line)  # what inspect reads on 3.13+
+    patcher.update_closures()
+    return Applied(patched=list(edit.names), notes=patcher.notes)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from .changes import ChangeFinder, Read
 from .interrupts import InterruptGate
 from .modes import MODE_NUMBER, MODES
 from .ordering import reload_order
-from .plan import ReloadFailed, ReloadInterrupted, plan_reload
+from .plan import ReloadFailed, ReloadInterrupted, plan_for
 from .prepared import Preparer
 from .report import ERROR, Reporter, digest
 from .sources import SourceStore
@@ -184,20 +184,17 @@ class Reloader:
                 plans[read.name], compiled[read.name] = plan, ready.compiled
             else:
                 try:
-                    old = base.statements()
-                except (SyntaxError, ValueError):
-                    old = None  # a baseline we cannot diff: the whole module runs again
-                try:
-                    plan = plans[read.name] = plan_reload(old, read.source, read.path,
-                                                          self.full, read.module.__dict__)
+                    plan = plans[read.name] = plan_for(base, read.source, read.path,
+                                                       self.full, read.module.__dict__)
                 except ReloadFailed as failure:
                     self._fail(read, failure)
                     continue
+                old = base.parsed  # None after a body-only plan: then its imports are unchanged
             if len(changed) > 1:  # order matters only between several modules
                 # Dependencies by the old and the new source: `from b import NEW` may be new.
                 package = getattr(read.module, "__package__", None)
                 deps[read.name] = {
-                    imp.module for version in (old, plan.parsed) if version is not None
+                    imp.module for version in (base.parsed, plan.parsed) if version is not None
                     for imp in imports_in(version.stmts, package)
                 }
         order = reload_order([name for name in by_name if name in plans], deps)

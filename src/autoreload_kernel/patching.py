@@ -20,6 +20,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import functools
+import sys
 from enum import Enum
 from types import CodeType, FunctionType, GetSetDescriptorType, MemberDescriptorType, MethodType
 
@@ -162,10 +163,24 @@ class Patcher:
             del old.__dict__[key]  # a marker a decorator left (`__isabstractmethod__`)
         return True
 
+    def take_code(self, old: FunctionType, code: CodeType) -> None:
+        """A body-only edit: ``old`` runs ``code``.  What its definition made
+        around the code (defaults, closure, attributes, wrappers) is unchanged."""
+        self._nested_changes(old.__code__, code, old.__qualname__)
+        old.__code__ = code
+        old.__doc__ = _docstring(code, old)
+
+    @staticmethod
+    def renumber(func: FunctionType, code: CodeType) -> None:
+        """``func`` takes ``code``, the same code with its new line numbers."""
+        if func.__code__ is not code and func.__code__.co_freevars == code.co_freevars:
+            remember_nested(func.__code__, func.__qualname__)
+            func.__code__ = code
+
     def _nested_changes(self, old_code, new_code, qualname: str) -> None:
         """Remember nested defs whose code changed: closures made from them before
         the edit take the new code (:meth:`update_closures`, one heap walk)."""
-        if old_code is new_code or not any(type(c) is CodeType for c in old_code.co_consts):
+        if old_code is new_code or CodeType not in set(map(type, old_code.co_consts)):
             return
         old_nested = remember_nested(old_code, qualname)
         if not old_nested:
@@ -445,6 +460,15 @@ _GENERATED = frozenset({
 })
 
 
+def _docstring(code: CodeType, func: FunctionType):
+    """The docstring a function made from ``code`` gets (up to 3.13: its first
+    constant, when that is a string)."""
+    if sys.version_info < (3, 14):
+        first = code.co_consts[0] if code.co_consts else None
+        return first if type(first) is str else None
+    return FunctionType(code, func.__globals__, closure=func.__closure__).__doc__
+
+
 def _slot_names(slots):
     if slots is _EMPTY:
         return None
@@ -486,9 +510,8 @@ def shift_lines(obj, moved, filename: str, seen=None) -> None:
                 if first <= code.co_firstlineno <= last:
                     new = _shift_code(code, delta) if codes is None else codes.get(
                         getattr(code, "co_qualname", obj.__qualname__))
-                    if new is not None and new.co_freevars == code.co_freevars:
-                        remember_nested(code, obj.__qualname__)
-                        obj.__code__ = new
+                    if new is not None:
+                        Patcher.renumber(obj, new)
                     break
         shift_lines(obj.__dict__.get("__wrapped__"), moved, filename, seen)
     elif isinstance(obj, type):

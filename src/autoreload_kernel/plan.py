@@ -7,9 +7,10 @@ built when it first ran.  Definitions are matched by name, other statements by
 their text, so moving code around re-runs nothing; a statement whose text
 changed only in comments or layout is not re-run either.
 
-The engine asks :func:`plan_reload` for a plan and hands it to
+The engine asks :func:`plan_for` for a plan (the background preparer, which
+has the parsed baseline, :func:`plan_reload`) and hands it to
 :mod:`autoreload_kernel.applying`, which runs it; parsing and diffing happen
-only here.
+only here and in :mod:`autoreload_kernel.code_diff`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .class_diff import ClassEdit, class_edit, coalesce, context, live_class
+from .code_diff import BodyEdit, body_edit
 from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard,
                          names_of, same_tree)
 
@@ -113,8 +115,9 @@ def _bad_bytes(source: bytes) -> ReloadFailed | None:
 class ReloadPlan:
     """Everything the apply step needs to bring a module to its new source."""
 
-    #: the new version (becomes the module's baseline once the plan is applied)
-    parsed: ParsedModule
+    #: the new version (becomes the module's baseline once the plan is applied);
+    #: None for a body-only edit (parsed when a later edit needs it)
+    parsed: ParsedModule | None
     #: the statements to run, with the line numbers they have in the new version
     run: list[ast.stmt]
     flags: int = 0
@@ -141,6 +144,28 @@ class ReloadPlan:
     docstring: str | None = None
     #: classes patched member by member instead of running their statement again
     class_edits: list[ClassEdit] = field(default_factory=list)
+    #: a large edit of function bodies only: nothing runs, functions take new code
+    bodies: BodyEdit | None = None
+
+
+def plan_for(base, source: bytes, path: str, full: bool = False,
+             namespace: dict | None = None) -> ReloadPlan:
+    """The plan that brings a module from its baseline ``base`` (a
+    :class:`~.sources.Baseline`) to ``source``, on the shell thread.
+
+    A large edit of function bodies only is told from the bytecode, without
+    parsing (:mod:`autoreload_kernel.code_diff`); anything else is
+    :func:`plan_reload`'s statement diff of the parsed baseline.
+    """
+    if not full and namespace is not None:
+        bodies = body_edit(base.source, source, path, namespace)
+        if bodies is not None:
+            return ReloadPlan(parsed=None, run=[], bodies=bodies)
+    try:
+        old = base.statements()
+    except (SyntaxError, ValueError):
+        old = None  # a baseline we cannot diff: the whole module runs again
+    return plan_reload(old, source, path, full, namespace)
 
 
 def plan_reload(old: ParsedModule | None, source: bytes, path: str,
