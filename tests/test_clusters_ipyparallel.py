@@ -99,4 +99,44 @@ def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path):
     assert "engine " in lines[0] and "calc.py:" in lines[0] and "ZeroDivisionError" in lines[0]
     status = ok(k, "%autoreload --status").stdout
     assert status.count("): shop.calc: ") == 3, status
+    edit(k.workdir / CALC, "1 if os.path.exists('marker') else 1 / 0", "1")
+    edit(k.workdir / CALC, "return x + 80", "return x + 90")
+    res = ok(k, "print(rc[:].apply_sync(shop.calc.f, 1))")
+    assert values(res) == [91, 91, 91] and "could not apply" not in res.stderr
+
+    # An engine that joins later and already runs the package: it imports a
+    # stale copy at startup from its own folder, where the kernel's version
+    # fails (that folder holds a file the statement refuses).
+    stale = tmp_path / "stale"
+    write_package(stale)
+    (stale / "stale-marker").write_text("")
+    edit(k.workdir / CALC, "PROBE = 1\n",
+         "PROBE = 1 / 0 if os.path.exists('stale-marker') else 1\n")
+    edit(k.workdir / CALC, "return x + 90", "return x + 100")
+    res = ok(k, """
+        os.chdir({stale!r})
+        try:
+            cluster.start_engines_sync(
+                n=1, engine_args=["--IPEngine.startup_command=import shop.calc"])
+        finally:
+            os.chdir(here)
+        rc.wait_for_engines(4, timeout=60)
+        print(rc[:].apply_sync(shop.calc.f, 1))
+    """.replace("{stale!r}", repr(str(stale))), timeout=120)
+    assert values(res) == [101, 101, 101, 2], "the late engine keeps the version it had"
+    lines = [line for line in res.stderr.splitlines() if line.startswith("[autoreload]")]
+    assert len(lines) == 1, res.stderr
+    assert "shop.calc: 1 of 1 ipyparallel engines that joined later" in lines[0], lines
+    assert "engine 3: " in lines[0] and "calc.py:" in lines[0], lines
+    assert "ZeroDivisionError" in lines[0], lines
+    status = ok(k, "%autoreload --status").stdout
+    assert "engine 3 (ipyparallel client): shop.calc: " in status, status
+
+    edit(k.workdir / CALC, "1 / 0 if os.path.exists('stale-marker') else 1", "2")
+    edit(k.workdir / CALC, "return x + 100", "return x + 110")
+    res = ok(k, "print(rc[:].apply_sync(shop.calc.f, 1))")
+    assert values(res) == [111, 111, 111, 111], "the next good save reaches it"
+    assert "[autoreload]" not in res.stderr, res.stderr
+    status = ok(k, "%autoreload --status").stdout
+    assert "every worker runs the kernel's versions" in status, status
     ok(k, "cluster.stop_cluster_sync()", timeout=60)

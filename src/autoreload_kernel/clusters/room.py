@@ -115,7 +115,7 @@ class ClusterRoom:
         for key, adapter in list(self.adapters.items()):
             late = adapter.late_results()
             if late:
-                self._digest(adapter, late, list(self.shipped.values()))
+                self._digest(adapter, late, list(self.shipped.values()), joined=True)
             if self.pending:
                 self._push(adapter, list(self.pending.values()))
         self.pending.clear()
@@ -206,9 +206,10 @@ class ClusterRoom:
                       f"[autoreload] could not send the edit to the {adapter.members} of "
                       f"the {adapter.label} ({_remote_error(err)}).")
 
-    def _digest(self, adapter, results: dict, versions) -> None:
+    def _digest(self, adapter, results: dict, versions, joined: bool = False) -> None:
         """One line per module that failed somewhere; one-time notes for workers
-        that cannot take edits at all."""
+        that cannot take edits at all.  ``joined``: the results of workers that
+        joined later and were sent every module."""
         failed: dict[str, list[tuple[str, str]]] = {}
         for address, result in results.items():
             slot = (adapter.label, address)
@@ -256,9 +257,13 @@ class ClusterRoom:
                     if not (isinstance(r, dict) and r.get("same_process")))
         for name, where in failed.items():
             address, error = where[0]
-            self._print(f"[autoreload] {name}: {len(where)} of {total} {adapter.kind} "
-                        f"{adapter.members} could not apply the new version ({address}: "
-                        f"{error}); they keep the previous one until the next good save.")
+            who = f"{len(where)} of {total} {adapter.kind} {adapter.members}"
+            self._print(
+                f"[autoreload] {name}: {who} that joined later could not apply the kernel's "
+                f"version ({address}: {error}); they keep the one they had until the next "
+                "good save." if joined else
+                f"[autoreload] {name}: {who} could not apply the new version ({address}: "
+                f"{error}); they keep the previous one until the next good save.")
 
     # -- what the user sees -----------------------------------------------------------
     def _print(self, text: str) -> None:
