@@ -14,13 +14,10 @@ import linecache
 import threading
 from contextlib import contextmanager
 
-from .applying import MISSING, apply_source
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
 from .changes import ChangeFinder, Read
 from .interrupts import InterruptGate
 from .modes import MODE_NUMBER, MODES
-from .ordering import reload_order
-from .plan import ReloadFailed, ReloadInterrupted, plan_for
 from .prepared import Preparer
 from .report import ERROR, Reporter, digest
 from .sources import SourceStore
@@ -173,6 +170,12 @@ class Reloader:
 
     @_gc_paused()
     def _apply(self, changed) -> list[str]:
+        # The pipeline's heavy half (diff, plan, patch) is imported by the first
+        # reload (or the preparer's first plan), not at kernel start.
+        from .applying import MISSING, apply_source
+        from .ordering import reload_order
+        from .plan import ReloadFailed, ReloadInterrupted, plan_for
+
         self.index.end_batch()  # star importers are looked up once per batch
         by_name = {read.name: read for read in changed}
         plans, deps, compiled = {}, {}, {}
@@ -278,7 +281,7 @@ class Reloader:
                 retried = True
         return retried
 
-    def _fail(self, read, failure: ReloadFailed) -> None:
+    def _fail(self, read, failure) -> None:
         self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source,
                            failure.hint, failure.raised_at, failure.ran)
 

@@ -15,7 +15,6 @@ next drain, so the shell thread still sees every event.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import select
 import struct
@@ -145,12 +144,27 @@ class DirWatcher:
             pass
 
 
+def _libc():
+    """The C library's functions, from the symbols this process has loaded already.
+
+    ``ctypes.util.find_library`` would run ``ldconfig -p`` in a subprocess (a few
+    ms on the first import of a user module); only where the running program
+    does not expose inotify (a static build) is it asked.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if hasattr(libc, "inotify_init1"):
+        return libc
+    from ctypes.util import find_library
+
+    return ctypes.CDLL(find_library("c") or "libc.so.6", use_errno=True)
+
+
 def open_watcher() -> DirWatcher | None:
     """A DirWatcher, or None where inotify cannot be used."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = _libc()
         libc.inotify_init1.argtypes = [ctypes.c_int]
         libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
         fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)

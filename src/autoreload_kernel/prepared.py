@@ -24,11 +24,12 @@ import stat
 import threading
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .applying import compile_plan
-from .class_diff import AssumedLive, all_live
-from .plan import ReloadFailed, ReloadPlan, plan_reload
-from .statements import ParsedModule
+if TYPE_CHECKING:  # imported where used: the kernel starts without the diff machinery
+    from .class_diff import AssumedLive
+    from .plan import ReloadPlan
+    from .statements import ParsedModule
 
 #: Seconds without a new event before a file is read: an editor's save is a
 #: burst of writes (truncate, write, rename), and only the last one counts.
@@ -138,6 +139,8 @@ class Preparer:
         if (entry is None or entry.base is not base.source or entry.full != full
                 or entry.source != read.source):
             return None
+        from .class_diff import all_live
+
         ns = read.module.__dict__
         module_name = ns.get("__name__", "")
         if module_name != entry.assumed["__name__"] or not all_live(
@@ -173,6 +176,11 @@ class Preparer:
             pass  # the watcher was closed: the shell thread works as without us
 
     def _prepare(self, name: str) -> None:
+        from .applying import compile_plan
+        from .class_diff import AssumedLive
+        from .plan import ReloadFailed, plan_reload
+        from .statements import ParsedModule
+
         watched = self._finder.watched.get(name)
         base = self._store.baselines.get(name)
         if watched is None or base is None or not _TRAP.intact():
