@@ -17,6 +17,19 @@ from clusterkit import (Processes, bin_of, clean_env, edit, ok, other_python_ven
 
 CALC = "shop/calc.py"
 
+#: a --preload for `dask worker`: this worker refuses the autoreload-kernel plugin
+REFUSE_PLUGIN = """
+def dask_setup(worker):
+    add = worker.handlers["plugin-add"]
+
+    async def refuse(*args, name=None, **kwargs):
+        if name == "autoreload-kernel":
+            raise RuntimeError("this worker refuses the plugin")
+        return await add(*args, name=name, **kwargs)
+
+    worker.handlers["plugin-add"] = refuse
+"""
+
 
 def platform_version() -> str:
     return platform.python_version().rsplit(".", 1)[0]
@@ -244,6 +257,31 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
         res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
         assert values(res) == [21, 21, 21]
 
+        # Storing the plugin for late workers fails: a real worker whose
+        # plugin-add handler refuses ours (a stand-in for a worker that cannot
+        # load it; no real worker fails that way on demand).  Said once; the
+        # edits still reach every worker, that one too, and the tasks run.
+        refuse = tmp_path / "refuse_plugin.py"
+        refuse.write_text(REFUSE_PLUGIN)
+        procs.start("w5", worker + ["--preload", str(refuse)])
+        ok(k, "client.wait_for_workers(4, timeout=60)")
+        stderr = ""
+        for before, value in ((20, 22), (22, 23)):
+            edit(k.workdir / CALC, f"return x + {before}", f"return x + {value}")
+            res = ok(k, """
+                print([client.submit(shop.calc.f, 1).result(),
+                       sorted(client.run(shop.calc.f, 1).values())])
+            """)
+            assert values(res) == [value + 1, [value + 1] * 4]
+            stderr += ok(k, "pass").stderr + res.stderr  # the registration ends meanwhile
+        said = [line for line in stderr.splitlines() if line.startswith("[autoreload]")]
+        assert len(said) == 1, stderr
+        assert "storing your modules with the Dask client of tcp://127.0.0.1:" in said[0]
+        assert "this worker refuses the plugin" in said[0] and "tasks still run" in said[0]
+        status = ok(k, "%autoreload --status").stdout
+        assert "every worker runs the kernel's versions" in status, status
+        edit(k.workdir / CALC, "return x + 23", "return x + 20")
+
         # A worker whose environment lacks autoreload-kernel (emulated: a module of
         # that name that fails to import shadows the installed one).
         blocker = tmp_path / "blocker"
@@ -252,10 +290,10 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
             "raise ModuleNotFoundError(\"No module named 'autoreload_kernel'\")\n")
         env = dict(__import__("os").environ, PYTHONPATH=str(blocker))
         procs.start("w4", worker, env=env)
-        ok(k, "client.wait_for_workers(4, timeout=60)")
+        ok(k, "client.wait_for_workers(5, timeout=60)")
         edit(k.workdir / CALC, "return x + 20", "return x + 30")
         res = ok(k, "print(sorted(client.run(lambda: 1).values()))")
-        assert values(res) == [1, 1, 1, 1], "every worker still runs the user's tasks"
+        assert values(res) == [1] * 5, "every worker still runs the user's tasks"
         assert res.stderr.count("has no autoreload-kernel") == 1, res.stderr
         assert "pip install autoreload-kernel" in res.stderr
         edit(k.workdir / CALC, "return x + 30", "return x + 40")

@@ -102,13 +102,16 @@ class DaskAdapter:
             register(plugin, name=PLUGIN_NAME)
 
     def late_results(self) -> dict:
-        """Only an error storing the plugin: dask's plugins report nothing back."""
-        storing, self._storing = self._storing, None
+        """Nothing: dask's plugins report nothing back (see ``storing_problem``)."""
+        return {}
+
+    def storing_problem(self) -> BaseException | None:
+        """The error of the last plugin registration, once it ended in one."""
+        storing = self._storing
         if storing is None or not storing.done():
-            self._storing = storing
-            return {}
-        error = storing.exception()
-        return {} if error is None else {"(plugin for late workers)": error}
+            return None
+        self._storing = None
+        return storing.exception()
 
 
 _tokenizer_installed = False

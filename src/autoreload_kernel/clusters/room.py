@@ -113,6 +113,9 @@ class ClusterRoom:
             return
         self._learn_new_modules()
         for key, adapter in list(self.adapters.items()):
+            problem = adapter.storing_problem()
+            if problem is not None:
+                self._storing_failed(adapter, problem)
             late = adapter.late_results()
             if late:
                 self._digest(adapter, late, list(self.shipped.values()), joined=True)
@@ -186,7 +189,7 @@ class ClusterRoom:
             if versions:
                 results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
             self._digest(adapter, results, versions)
-            adapter.remember(self._payload(self.shipped.values()), self.kernel)
+            self._remember(adapter)
         except Exception as err:  # noqa: BLE001 - the user's job goes on
             self._say(f"contact:{adapter.label}:{type(err).__name__}",
                       f"[autoreload] could not reach the {adapter.members} of the "
@@ -197,7 +200,7 @@ class ClusterRoom:
             results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
             applied = time.perf_counter()
             self._digest(adapter, results, versions)
-            adapter.remember(self._payload(self.shipped.values()), self.kernel)
+            self._remember(adapter)
             self.timings.append({"adapter": adapter.label, "reloaded": self._reloaded_at,
                                  "applied": applied})
             del self.timings[:-50]
@@ -205,6 +208,21 @@ class ClusterRoom:
             self._say(f"push:{adapter.label}:{type(err).__name__}",
                       f"[autoreload] could not send the edit to the {adapter.members} of "
                       f"the {adapter.label} ({_remote_error(err)}).")
+
+    def _remember(self, adapter) -> None:
+        """Store every shipped module for workers that join later.  A failure here
+        touches nothing else: the workers running now have every edit."""
+        try:
+            adapter.remember(self._payload(self.shipped.values()), self.kernel)
+        except Exception as err:  # noqa: BLE001 - the user's job goes on
+            self._storing_failed(adapter, err)
+
+    def _storing_failed(self, adapter, err: BaseException) -> None:
+        self._say(f"store:{adapter.label}", (
+            f"[autoreload] storing your modules with the {adapter.label} for {adapter.members} "
+            f"that join later failed ({_remote_error(err)}). The {adapter.members} running now "
+            f"have every edit, but one that joins or restarts later may lack your modules. "
+            "Your tasks still run."))
 
     def _digest(self, adapter, results: dict, versions, joined: bool = False) -> None:
         """One line per module that failed somewhere; one-time notes for workers
