@@ -1002,6 +1002,23 @@ NAMES = [
         {"{m}.py": "X = 2\n"},
         "assert X == 2, X",
     ),
+    # Imports run by %time / %%time reach the tree IPython transforms too.
+    Scenario("from_import_constant_in_time_magic", [
+        Write({"{m}.py": "X = 1\nZ = 1\n"}),
+        Cell("%time from {m} import X"),
+        Cell("%%time\nfrom {m} import Z as W"),
+        Write({"{m}.py": "X = 2\nZ = 2\n"}),
+        Cell("assert X == 2, X\nassert W == 2, W"),
+    ]),
+    # Cells are watched without an AST transformer: with one registered, IPython
+    # runs ast.fix_missing_locations over every cell (as long as compiling it).
+    S(
+        "cells_watched_without_an_ast_transformer",
+        {"{m}.py": "X = 1\n"},
+        "from {m} import X",
+        {"{m}.py": "X = 2\n"},
+        "assert X == 2, X\nassert get_ipython().ast_transformers == [], get_ipython().ast_transformers",
+    ),
     S(
         "from_import_constant_as_alias",
         {"{m}.py": "X = 1\n"},

@@ -144,14 +144,13 @@ class ImportIndex:
         return out
 
 
-class NotebookImports(ast.NodeTransformer):
-    """Records the cells' ``from m import X`` statements (an IPython AST transformer).
+class NotebookImports:
+    """Records the cells' ``from m import X`` statements, from each cell's tree.
 
     It never changes the cell: it only looks.
     """
 
     def __init__(self):
-        super().__init__()
         #: local name -> the import that bound it last (a later import wins)
         self.named: dict[str, FromImport] = {}
         #: modules star-imported, in order
@@ -164,7 +163,27 @@ class NotebookImports(ast.NodeTransformer):
     def imports(self) -> list[FromImport]:
         return list(self.named.values()) + list(self.star.values())
 
-    def visit_Module(self, node):  # noqa: N802 - ast API
+    def watch(self, shell) -> None:
+        """See every tree IPython hands to its AST transformers (cells, ``%time``).
+
+        ``shell.transform_ast`` is wrapped instead of joining
+        ``shell.ast_transformers``: with any transformer registered, IPython runs
+        ``ast.fix_missing_locations`` over every cell, which costs about as much
+        as compiling it, and this only looks.
+        """
+        original = shell.transform_ast
+
+        def transform_ast(node):
+            self.record(node)
+            return original(node)
+
+        transform_ast.__wrapped__ = original
+        shell.transform_ast = transform_ast
+
+    def record(self, node) -> None:
+        """Note the imports of one cell's tree (an ``ast.Module``); never raises."""
+        if not isinstance(node, ast.Module):
+            return
         try:
             for imp in imports_in(node, None, top_level_only=False):
                 self._clock += 1
@@ -176,7 +195,6 @@ class NotebookImports(ast.NodeTransformer):
                     self._when["named", imp.local] = self._clock
         except Exception:  # noqa: BLE001 - looking must never break a cell
             pass
-        return node
 
     def owner_of(self, local: str) -> str | None:
         """The module the notebook last imported ``local`` from, if any: by name,

@@ -78,7 +78,7 @@ class Reloader:
         self.store.install()
         self.finder.refresh()
         if self.shell is not None:
-            self.shell.ast_transformers.append(self.notebook)
+            self.notebook.watch(self.shell)
 
     def stop(self) -> None:
         """End the background preparer (the kernel is shutting down)."""
