@@ -5,8 +5,9 @@ Cheap when nothing changed, which is almost every cell:
   the import hook saw a new user module;
 - with inotify, only files the OS reported as written are looked at; without
   it, one ``stat`` per user module;
-- a file is read only when its stamp (mtime, size, inode, ctime) moved, or
-  while its mtime is too recent to trust (two saves in one timestamp tick);
+- a file is read only when its stamp (mtime, size, inode, ctime) moved, or,
+  when polled, while its mtime is too recent to trust (two saves in one
+  timestamp tick); a watched file's later writes are events, however recent;
 - a file whose bytes equal the running source (touched, saved unchanged) is
   not a change.
 """
@@ -112,6 +113,10 @@ class ChangeFinder:
         if mod is None or threading.current_thread() is not threading.main_thread():
             self.store.fresh.append(name)
             return
+        if name not in self._known and self._known_len >= 0:
+            # sys.modules grew by this module and we know it: if nothing else
+            # came in, the next check need not compare sys.modules with _known.
+            self._known_len += 1
         self._known[name] = mod
         self._consider(name, mod, hooked=True)
 
@@ -127,9 +132,9 @@ class ChangeFinder:
             self._names_at.setdefault(path, []).append(name)
             if base.link or not base.watched_first:
                 self._polled.add(name)
-            elif base.settled:
-                return  # any write after the hook's read is an inotify event
-            self._suspects.add(name)
+                self._suspects.add(name)
+            # else any write after the hook's read is an inotify event, however
+            # recent the file's mtime: no need to read it again until one comes
             return
         if not isinstance(path, str) or not self.filter.wants(name, path):
             self._forget(name)
@@ -250,7 +255,8 @@ class ChangeFinder:
             self.missing.discard(name)
             w.stamp = stamp
             w.settled = settled(st, read_at)
-            if w.settled:
+            if w.settled or (self.watcher is not None and name not in self._polled):
+                # a watched file's later writes are events, even in the same tick
                 self._suspects.discard(name)
             else:
                 self._suspects.add(name)  # look again next time: same-tick saves

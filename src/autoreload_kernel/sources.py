@@ -139,7 +139,10 @@ def _hooked_get_code(self, fullname):
         link = S_ISLNK(st.st_mode)
         if link:
             st = os.stat(path)
-        data = self.get_data(path)
+        if type(self).get_data is _plain_get_data:
+            data = _read(path, st.st_size)
+        else:
+            data = self.get_data(path)
     except OSError:
         return _original_get_code(self, fullname)
     # The code must be exactly these bytes: a cached .pyc only if it provably is.
@@ -150,6 +153,35 @@ def _hooked_get_code(self, fullname):
         _write_cache(path, code, st)
     store.record(fullname, path, data, st, read_at, code, link, watched_first)
     return code
+
+
+_plain_get_data = SourceFileLoader.get_data
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read(path: str, size: int) -> bytes:
+    """The file's bytes, in three system calls.
+
+    ``FileLoader.get_data`` builds a buffered file object, which costs several
+    times the read itself for a small module (a loader subclass that overrides
+    it is still asked).  ``size`` is what a stat just said; a file that grew
+    since is read to its end.
+    """
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        return _read_fd(fd, size)
+    finally:
+        os.close(fd)
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    data = os.read(fd, size + 1)
+    if len(data) > size:
+        parts = [data]
+        while chunk := os.read(fd, 1 << 20):
+            parts.append(chunk)
+        data = b"".join(parts)
+    return data
 
 
 # -- byte code caching --------------------------------------------------------
@@ -163,9 +195,12 @@ def _cached_code(path: str, data: bytes, st: os.stat_result, pyc: str | None = N
     """
     try:
         pyc = pyc or cache_from_source(path)
-        with open(pyc, "rb", buffering=0) as fh:
-            blob = fh.readall()
-            written = os.fstat(fh.fileno()).st_mtime_ns
+        fd = os.open(pyc, _READ_FLAGS)
+        try:
+            written = os.fstat(fd)
+            blob = _read_fd(fd, written.st_size)
+        finally:
+            os.close(fd)
     except (OSError, NotImplementedError, ValueError):
         return None
     if len(blob) < 16 or blob[:4] != MAGIC_NUMBER:
@@ -178,11 +213,11 @@ def _cached_code(path: str, data: bytes, st: os.stat_result, pyc: str | None = N
         int.from_bytes(blob[8:12], "little") != (int(st.st_mtime) & 0xFFFFFFFF)
         or int.from_bytes(blob[12:16], "little") != (len(data) & 0xFFFFFFFF)
         or len(data) != st.st_size
-        or written <= st.st_mtime_ns
+        or written.st_mtime_ns <= st.st_mtime_ns
     ):
         return None
     try:
-        code = marshal.loads(blob[16:])
+        code = marshal.loads(memoryview(blob)[16:])
     except (EOFError, ValueError, TypeError):
         return None
     return code if isinstance(code, CodeType) else None
