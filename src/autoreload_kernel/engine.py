@@ -202,6 +202,7 @@ class Reloader:
                 }
         order = reload_order([name for name in by_name if name in plans], deps)
         done = []
+        retired = []  # the versions replaced: freed off this thread (Preparer.retire)
         watched = None  # name -> module, built once per batch when a rebind needs it
         for position, name in enumerate(order):
             read = by_name[name]
@@ -226,6 +227,7 @@ class Reloader:
                 self._fail(read, failure)
                 continue
             old_source = base.source
+            retired.append(base.parsed)
             base.source, base.parsed = read.source, plan.parsed
             self.index.reloaded(name)
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
@@ -244,6 +246,8 @@ class Reloader:
                                  updated, applied.notes, rebound)
             done.append(name)
             self._announce(name, read.path, old_source, read.source)
+        if self.preparer is not None:
+            self.preparer.retire(retired, plans, compiled)
         return done
 
     def _announce(self, name: str, path: str, old: bytes, new: bytes) -> None:

@@ -22,6 +22,7 @@ import atexit
 import os
 import stat
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,6 +37,12 @@ if TYPE_CHECKING:  # imported where used: the kernel starts without the diff mac
 SETTLE = 0.02
 #: ... but a file written without pause is read after this long anyway.
 SETTLE_MAX = 0.1
+#: Seconds the thread waits before freeing what a reload replaced (see
+#: :meth:`Preparer.retire`): by then the check that handed it over has returned.
+RETIRE_AFTER = 0.05
+#: At most this many seconds a check waits for a plan being built for the very
+#: bytes it read (the thread has a head start; starting over costs more).
+WAIT_MAX = 30.0
 
 
 @dataclass(slots=True)
@@ -99,6 +106,10 @@ class Preparer:
         self._thread: threading.Thread | None = None
         self._wake: tuple[int, int] | None = None
         self._stopping = False
+        self._retired: list = []
+        #: (name, baseline source, new source) the thread is building a plan for
+        self._working: tuple | None = None
+        self._done = threading.Condition()
         #: how many plans were built here, and how many of those a check used
         self.built = 0
         self.used = 0
@@ -112,6 +123,7 @@ class Preparer:
         if self._thread is not None or not _TRAP.install():
             return
         self._wake = os.pipe()
+        os.set_blocking(self._wake[1], False)
         self._thread = threading.Thread(target=self._run, args=(watcher,),
                                         name="autoreload-prepare", daemon=True)
         self._thread.start()
@@ -123,18 +135,30 @@ class Preparer:
         if thread is None:
             return
         self._stopping = True
-        os.write(self._wake[1], b"x")
+        self._poke()
         thread.join(timeout=5)
         for fd in self._wake:
             os.close(fd)
         self._wake = None
         self._ready.clear()
+        self._retired.clear()
         atexit.unregister(self.stop)
+
+    def _poke(self) -> None:
+        try:
+            os.write(self._wake[1], b"x")
+        except BlockingIOError:
+            pass  # already full of wake-ups
 
     # -- the shell thread ---------------------------------------------------------
     def take(self, read, base, full: bool) -> Prepared | None:
         """The plan prepared for ``read``, if it is exactly the one the shell
         thread would build now; it is handed out once."""
+        with self._done:
+            working = self._working
+            if (working is not None and working[0] == read.name
+                    and working[1] is base.source and working[2] == read.source):
+                self._done.wait_for(lambda: self._working is not working, WAIT_MAX)
         entry = self._ready.pop(read.name, None)
         if (entry is None or entry.base is not base.source or entry.full != full
                 or entry.source != read.source):
@@ -148,8 +172,20 @@ class Preparer:
             return None
         if base.parsed is None and entry.old is not None:
             base.parsed = entry.old  # the baseline's parse, made in the background
+        # Equal bytes, one object: the plan's version is the baseline's source
+        # once applied, and the next plan is diffed against that parse.
+        read.source = entry.source
         self.used += 1
         return entry
+
+    def retire(self, *objects) -> None:
+        """Free ``objects`` on our thread: what a reload replaced (the old
+        version's trees, the plan and its code).  Engine data only, no object
+        of the user's, so no user code runs when it goes; freeing a large
+        module's trees costs milliseconds the next cell should not wait for."""
+        if self.running:
+            self._retired.append(objects)
+            self._poke()
 
     # -- the thread ---------------------------------------------------------------------
     def _run(self, watcher) -> None:
@@ -158,6 +194,7 @@ class Preparer:
         try:
             while not self._stopping:
                 if not watcher.wait(None, wake):
+                    self._woken(wake)
                     continue
                 touched, overflow = watcher.collect()
                 waited = 0.0
@@ -174,6 +211,17 @@ class Preparer:
                         self._prepare(name)
         except OSError:
             pass  # the watcher was closed: the shell thread works as without us
+
+    def _woken(self, wake: int) -> None:
+        """The shell thread poked us: to stop, or to free what it retired."""
+        try:
+            os.read(wake, 4096)
+        except BlockingIOError:
+            pass
+        if self._retired and not self._stopping:
+            time.sleep(RETIRE_AFTER)
+            retired, self._retired = self._retired, []
+            del retired
 
     def _prepare(self, name: str) -> None:
         from .applying import compile_plan
@@ -200,8 +248,18 @@ class Preparer:
             return
         full = self._full_of()
         _TRAP.warned = False
+        with self._done:
+            self._working = (name, base_source, source)
         try:
-            if old is None or old.source is not base_source:
+            self._build(name, path, base, base_source, old, source, full)
+        finally:
+            with self._done:
+                self._working = None
+                self._done.notify_all()
+
+    def _build(self, name, path, base, base_source, old, source, full) -> None:
+        try:
+            if old is None or (old.source is not base_source and old.source != base_source):
                 try:
                     old = ParsedModule.parse(base_source, base.path)
                 except (SyntaxError, ValueError):
