@@ -126,16 +126,18 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
         result.patched.extend(class_members.patch(plan.class_edits, staged, module, patcher))
     result.notes.extend(patcher.notes)
     patcher.update_closures()
-    for name, value in list(ns.items()):
-        patcher.adopt_instance(value)
-        survivor = patcher.old_for(value)
+    replaced = patcher.replaced  # id(new object) -> ...: looked up inline, per name
+    for name, value in list(ns.items()) if replaced else ():
+        if id(type(value)) in replaced:
+            patcher.adopt_instance(value)
+        survivor = patcher.old_for(value) if id(value) in replaced else value
         if survivor is not value:
             # A re-run statement captured a def's new object (`ALIAS = f`): the
             # module keeps one object per def, the patched old one.
             ns[name] = survivor
             result.rebound = [(n, o, survivor if n == name else v)
                               for n, o, v in result.rebound if not (n == name and o is survivor)]
-        else:
+        elif isinstance(value, (dict, list, set)):
             patcher.restore_in(value)  # registries and tables holding new objects
     for name in plan.removed:
         if name in ns and not name.startswith("__"):

@@ -106,7 +106,7 @@ class ImportIndex:
         if hit is not None and hit[0] is base.source:
             return hit[1]
         try:
-            found = imports_in(base.statements().stmts, _package_of(name, module))
+            found = imports_in(base.statements(vars(module)).importing(), _package_of(name, module))
         except (SyntaxError, ValueError):
             found = []
         self._cache[name] = (base.source, found)

@@ -198,7 +198,7 @@ class Reloader:
                 package = getattr(read.module, "__package__", None)
                 deps[read.name] = {
                     imp.module for version in (base.parsed, plan.parsed) if version is not None
-                    for imp in imports_in(version.stmts, package)
+                    for imp in imports_in(version.importing(), package)
                 }
         order = reload_order([name for name in by_name if name in plans], deps)
         done = []
@@ -229,6 +229,7 @@ class Reloader:
             old_source = base.source
             retired.append(base.parsed)
             base.source, base.parsed = read.source, plan.parsed
+            base.executed = False  # its functions now come from several versions
             self.index.reloaded(name)
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
             updated = []

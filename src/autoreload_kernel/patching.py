@@ -81,6 +81,11 @@ class Patcher:
         #: (file, qualname) -> new code of nested defs that changed
         self.nested: dict[tuple[str, str], object] = {}
 
+    @property
+    def replaced(self) -> dict:
+        """id(new object) -> (new, old) for every object that took another's place."""
+        return self._replaced
+
     def old_for(self, new):
         hit = self._replaced.get(id(new))
         return hit[1] if hit is not None else new

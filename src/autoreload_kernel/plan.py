@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from .class_diff import ClassEdit, class_edit, coalesce, context, live_class
 from .code_diff import BodyEdit, body_edit
+from .region import Region, Whole
 from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard,
                          names_of, same_tree)
 
@@ -162,7 +163,7 @@ def plan_for(base, source: bytes, path: str, full: bool = False,
         if bodies is not None:
             return ReloadPlan(parsed=None, run=[], bodies=bodies)
     try:
-        old = base.statements()
+        old = base.statements(namespace)
     except (SyntaxError, ValueError):
         old = None  # a baseline we cannot diff: the whole module runs again
     return plan_reload(old, source, path, full, namespace)
@@ -191,8 +192,12 @@ def plan_reload(old: ParsedModule | None, source: bytes, path: str,
 
 
 def _defined_once(parsed: ParsedModule) -> set[str]:
+    return _defined_once_in(parsed.stmts)
+
+
+def _defined_once_in(stmts: list[Stmt]) -> set[str]:
     counts: dict[str, int] = defaultdict(int)
-    for stmt in parsed.stmts:
+    for stmt in stmts:
         for name in defined_in(stmt.node):
             counts[name] += 1
     return {name for name, count in counts.items() if count == 1}
@@ -266,8 +271,45 @@ def _member_edit(before: Stmt, stmt: Stmt, old: ParsedModule, new: ParsedModule,
 
 
 def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) -> ReloadPlan:
-    old_by_key = dict(zip(old.keys, old.stmts))
-    matched = {id(old_by_key[k]) for k in new.keys if k in old_by_key}
+    """The plan from ``old`` to ``new``: from the statements the edit touched
+    when the rest cannot matter (see :mod:`.region`), else from all of them."""
+    try:
+        region = Region(old, new)
+        region.check_keys()
+        return _diff(old, new, namespace, region)
+    except Whole:
+        return _diff(old, new, namespace, None)
+
+
+def _keys(stmts: list[Stmt]) -> list[tuple]:
+    """A matching key per statement: definitions by name, the rest by text."""
+    seen: dict[tuple, int] = defaultdict(int)
+    keys = []
+    for stmt in stmts:
+        name = stmt.name
+        base = ("def", name) if name else ("stmt", stmt.text)
+        keys.append(base + (seen[base],))
+        seen[base] += 1
+    return keys
+
+
+def _stale(stmt: Stmt, rebound: set[str], rebuilt: set[str]) -> bool:
+    """Must an unchanged statement run again?  It reads something that is about to
+    change, or is decorated by a function that changed (decorate again)."""
+    return bool(rebound and _mentions(stmt, rebound) and stmt.names.loads & rebound
+                or rebuilt and _may_decorate(stmt.node) and stmt.names.deco_loads & rebuilt)
+
+
+def _diff(old: ParsedModule, new: ParsedModule, namespace: dict | None,
+          region: Region | None) -> ReloadPlan:
+    if region is not None:
+        old_stmts, new_stmts = region.old_stmts, region.new_stmts
+        old_keys, new_keys = _keys(old_stmts), _keys(new_stmts)
+        top = region.top
+    else:
+        old_stmts, new_stmts, old_keys, new_keys, top = old.stmts, new.stmts, old.keys, new.keys, True
+    old_by_key = dict(zip(old_keys, old_stmts))
+    matched = {id(old_by_key[k]) for k in new_keys if k in old_by_key}
     unmatched_dumps: dict[str, list[Stmt]] | None = None
     run: list[ast.stmt] = []
     moved: list[tuple[int, int, int]] = []
@@ -281,9 +323,9 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
     own_functions: set[str] | None = None
     once: set[str] = set()  # names defined once (made when a class changed)
 
-    for index, (key, stmt) in enumerate(zip(new.keys, new.stmts)):
+    for index, (key, stmt) in enumerate(zip(new_keys, new_stmts)):
         node = stmt.node
-        if index == 0 and is_docstring(node):
+        if index == 0 and top and is_docstring(node):
             continue
         if is_main_guard(node):
             continue
@@ -296,16 +338,13 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
         else:  # a statement whose text is new: maybe only comments/layout changed
             if unmatched_dumps is None:
                 unmatched_dumps = defaultdict(list)
-                for old_stmt in old.stmts:
+                for old_stmt in old_stmts:
                     if id(old_stmt) not in matched and old_stmt.name is None:
                         unmatched_dumps[old_stmt.shape].append(old_stmt)
             candidates = unmatched_dumps.get(stmt.shape)
             before = candidates.pop(0) if candidates else None
             same = before is not None
-        # it reads something that is about to change, or is decorated by a
-        # function that changed (decorate again)
-        stale = bool(rebound and _mentions(stmt, rebound) and stmt.names.loads & rebound
-                     or rebuilt and _may_decorate(node) and stmt.names.deco_loads & rebuilt)
+        stale = _stale(stmt, rebound, rebuilt)
         if same and not stale:
             if before.text != stmt.text and defined_in(node):
                 relined.append((before.start, before.end, stmt.start - before.start,
@@ -316,6 +355,8 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
         if isinstance(node, ast.ClassDef) and before is not None and isinstance(
             before.node, ast.ClassDef
         ):
+            if region is not None:
+                raise Whole  # a class edit asks about the module's other functions
             if own_functions is None:
                 own_functions = {s.name for s in new.stmts if isinstance(
                     s.node, (ast.FunctionDef, ast.AsyncFunctionDef))}
@@ -344,17 +385,29 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
                 rebound.add(node.name)  # what captured the old object takes the new one
 
     # Names only a dropped statement bound are gone, unless another one binds them.
-    kept_nodes = {id(stmt.node) for stmt in new.stmts}
+    kept_nodes = {id(stmt.node) for stmt in new_stmts}
     dropped: set[str] = set()
-    for stmt in old.stmts:
+    for stmt in old_stmts:
         if id(stmt.node) not in kept_nodes:
             dropped |= stmt.names.stores
     dropped -= rebuilt | rebound  # bound again by a statement that runs now
     dropped -= {edit.path[0] for edit in class_edits}  # patched, still bound
     if dropped:
-        for stmt in new.stmts:
+        for stmt in new_stmts:
             if _mentions(stmt, dropped):
                 dropped -= stmt.names.stores
+    if region is not None:
+        region.mentioned_outside(dropped)
+        # what runs again leaves every statement after it as it was
+        region.check_tail(rebound, rebuilt, lambda s: not is_main_guard(s.node)
+                          and _stale(s, rebound, rebuilt))
+        region.defined_outside(rebuilt)
+        moved.extend(region.moved())
+        doc_changed, docstring = region.docstring()
+        once = _defined_once_in(new_stmts)
+    else:
+        doc_changed, docstring = old.docstring != new.docstring, new.docstring
+        once = once if own_functions is not None else _defined_once(new)
     # A name bound by several definitions (`_` for singledispatch handlers)
     # cannot say which old object is which: those are rebound, never merged.
     return ReloadPlan(
@@ -364,11 +417,11 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
         moved=moved,
         relined=relined,
         redecorated=redecorated,
-        rebuilt=rebuilt & (once if own_functions is not None else _defined_once(new)),
+        rebuilt=rebuilt & once,
         keep=keep,
         dropped=class_dropped,
-        doc_changed=old.docstring != new.docstring,
-        docstring=new.docstring,
+        doc_changed=doc_changed,
+        docstring=docstring,
         flags=new.flags,
         class_edits=class_edits,
     )

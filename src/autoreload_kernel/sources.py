@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib.machinery import SourceFileLoader
 from stat import S_ISLNK
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
-from types import CodeType
+from types import CodeType, FunctionType
 
 
 #: A file whose mtime is this close to the moment we read it may be written
@@ -58,6 +58,8 @@ class Baseline:
     link: bool = False
     #: its directory was watched before the file was read: a later write is an event
     watched_first: bool = False
+    #: the module ran these very bytes (recorded by the import hook)
+    executed: bool = False
 
     def star_imports(self) -> bool:
         """Might ``source`` star-import something?  (A false yes costs a parse.)"""
@@ -65,13 +67,35 @@ class Baseline:
             self.stars = (self.source, _STAR.search(self.source) is not None)
         return self.stars[1]
 
-    def statements(self):
-        """``source`` parsed into statements (cached; SyntaxError propagates)."""
+    def statements(self, namespace: dict | None = None):
+        """``source`` as statements (cached; SyntaxError propagates).
+
+        When the module (``namespace``) ran exactly these bytes (the hook compiled them), nothing
+        is parsed now: the lines where its functions begin cut the source into
+        spans of whole statements, and a diff parses only the spans it touches.
+        """
         if self.parsed is None:
             from .statements import ParsedModule
 
-            self.parsed = ParsedModule.parse(self.source, self.path)
+            if namespace is not None and self.executed:
+                self.parsed = ParsedModule.lazy(self.source, _def_lines(namespace, self.path),
+                                                self.path)
+            else:
+                self.parsed = ParsedModule.parse(self.source, self.path)
         return self.parsed
+
+
+def _def_lines(namespace: dict, path: str) -> list[int]:
+    """First lines of the module's own functions, as the import compiled them
+    (a decorated one starts at its first decorator)."""
+    found = []
+    for value in list(namespace.values()):
+        while type(value) is FunctionType:
+            code = value.__code__
+            if code.co_filename == path and code.co_name.isidentifier():
+                found.append(code.co_firstlineno)
+            value = getattr(value, "__wrapped__", None)
+    return found
 
 
 class SourceStore:
@@ -91,7 +115,7 @@ class SourceStore:
     def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int,
                code=None, link: bool = False, watched_first: bool = False) -> None:
         base = Baseline(path, source, stamp_of(st), settled(st, read_at), link=link,
-                        watched_first=watched_first)
+                        watched_first=watched_first, executed=True)
         if code is not None:
             base.stars = (source, _imports_star(code))
         self.baselines[name] = base

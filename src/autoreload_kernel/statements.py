@@ -15,10 +15,15 @@ from __future__ import annotations
 import __future__
 import ast
 import copy
+import re
 from bisect import bisect_right
 from collections import defaultdict
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+#: an import at the top level, or a compound statement that may hold one
+_IMPORTING = re.compile(rb"^(?:import|from|if|try|with|async)\b|;[ \t\\\r\n]*(?:import|from)\b",
+                        re.M)
+_DEF_LINE = re.compile(rb"(?:@|def[ \t]|async[ \t]+def[ \t])")
 
 
 def same_tree(a: ast.AST, b: ast.AST) -> bool:
@@ -201,8 +206,74 @@ class Stmt:
         return node
 
 
+class Span:
+    """Unchanged top-level statements that were never parsed.
+
+    Lines ``first``..``last`` (numbered as in the version that made the span)
+    start with a statement and hold only whole statements, so parsed alone they
+    give exactly those statements.  ``offset`` says how far the span has moved
+    since; the parse, made when first needed, is shared by every version the
+    span is unchanged in.
+    """
+
+    __slots__ = ("first", "last", "offset", "_parsed")
+
+    def __init__(self, first: int, last: int, offset: int = 0, parsed: list | None = None):
+        self.first = first
+        self.last = last
+        self.offset = offset
+        #: [None] until parsed, then [[(node, text), ...]] (shared by moved copies)
+        self._parsed = parsed if parsed is not None else [None]
+
+    @property
+    def start(self) -> int:
+        return self.first + self.offset
+
+    @property
+    def end(self) -> int:
+        return self.last + self.offset
+
+    def moved(self, delta: int) -> "Span":
+        if not delta:
+            return self
+        return Span(self.first, self.last, self.offset + delta, self._parsed)
+
+    def text(self, lines: list[bytes]) -> bytes:
+        return b"".join(lines[self.start - 1 : self.end])
+
+    def head(self, lines: list[bytes], filename: str, upto: int) -> list[tuple[ast.stmt, int]]:
+        """(node, first line) of the statements that start by line ``upto``; the last
+        one may be cut short (a compound statement without its later clauses)."""
+        if self._parsed[0] is None:
+            stop = upto
+            while stop < self.end:  # parse the fewest lines that parse alone
+                chunk = b"".join(lines[self.start - 1 : stop])
+                try:
+                    tree = ast.parse("\n" * (self.start - 1) + chunk.decode("utf-8"),
+                                     filename=filename)
+                except (SyntaxError, ValueError):
+                    stop += max(1, stop - upto)
+                    continue
+                return [(n, first_line(n)) for n in tree.body]
+        return [(s.node, s.start) for s in self.stmts(lines, filename)]
+
+    def stmts(self, lines: list[bytes], filename: str) -> list[Stmt]:
+        """The statements, parsed now if no version parsed them yet."""
+        parsed = self._parsed[0]
+        if parsed is None:
+            chunk = self.text(lines)
+            # Blank lines in front give the statements their first version's numbers.
+            tree = ast.parse("\n" * (self.first - 1) + chunk.decode("utf-8"), filename=filename)
+            parsed = [(n, node_text(lines, n, self.offset)) for n in tree.body]
+            self._parsed[0] = parsed
+        return [Stmt(node, self.offset, text) for node, text in parsed]
+
+
 def _declares_encoding(source: bytes) -> bool:
-    return source.startswith(b"\xef\xbb\xbf") or b"coding" in b"".join(source.splitlines(True)[:2])
+    if source.startswith(b"\xef\xbb\xbf"):
+        return True
+    second = source.find(b"\n", source.find(b"\n") + 1)
+    return b"coding" in (source if second < 0 else source[:second])
 
 
 def first_line(node: ast.stmt) -> int:
@@ -225,26 +296,102 @@ def node_text(lines: list[bytes], node: ast.stmt, offset: int) -> bytes:
 class ParsedModule:
     """The statements of one version of a module's source."""
 
-    def __init__(self, source: bytes, lines: list[bytes], stmts: list[Stmt]):
+    def __init__(self, source: bytes, lines: list[bytes], stmts: list, filename: str = "<unknown>"):
         self.source = source
         self.lines = lines
-        self.stmts = stmts
+        #: the top-level statements in order, as :class:`Stmt`, or :class:`Span` for
+        #: runs of unchanged ones not parsed yet
+        self.items = stmts
+        self.filename = filename
+        #: (the version this one was made from, index of the first item that
+        #: differs, index in that version's items where the shared tail starts, number
+        #: of new items): set by :meth:`update`, read by the diff
+        self.made_from: tuple | None = None
         self._keys: list[tuple] | None = None
         self._starts: list[int] | None = None
         self._ends: list[int] | None = None
+        self._flags: int | None = None
+
+    @property
+    def stmts(self) -> list[Stmt]:
+        """Every statement (spans not parsed yet are parsed now)."""
+        items = self.items
+        if any(type(item) is Span for item in items):
+            try:
+                out: list[Stmt] = []
+                for item in items:
+                    if type(item) is Span:
+                        out.extend(item.stmts(self.lines, self.filename))
+                    else:
+                        out.append(item)
+            except (SyntaxError, ValueError):  # cannot happen for a span; be safe
+                out = ParsedModule.parse(self.source, self.filename).items
+            self.items = items = out  # one assignment: a reader never sees half of it
+            self._starts = self._ends = self._keys = None
+        return items
+
+    def importing(self) -> list[Stmt]:
+        """The statements that may import at the top level: the parsed ones, and
+        those of spans whose text may hold such an import (parsed for it)."""
+        out: list[Stmt] = []
+        for item in self.items:
+            if type(item) is not Span:
+                out.append(item)
+            elif _IMPORTING.search(self.source, *self.texts_span(item)):
+                out.extend(item.stmts(self.lines, self.filename))
+        return out
+
+    def texts_span(self, span) -> tuple[int, int]:
+        """Byte offsets of a span's lines in ``source``."""
+        lines = self.lines
+        start = sum(map(len, lines[: span.start - 1]))
+        return start, start + sum(map(len, lines[span.start - 1 : span.end]))
+
+    def expand(self, index: int) -> list[Stmt]:
+        """Parse the span at ``index`` in place; return its statements."""
+        stmts = self.items[index].stmts(self.lines, self.filename)
+        starts, ends = self.starts, self.ends
+        self._starts = starts[:index] + [x.start for x in stmts] + starts[index + 1:]
+        self._ends = ends[:index] + [x.end for x in stmts] + ends[index + 1:]
+        self.items = self.items[:index] + stmts + self.items[index + 1:]
+        self._keys = None
+        return stmts
+
+    @classmethod
+    def lazy(cls, source: bytes, starts, filename: str = "<unknown>") -> "ParsedModule":
+        """A version of which nothing is parsed yet: spans from line 1 and from
+        each of ``starts``, lines known to start a top-level statement (a spot
+        between two of them holds whole statements)."""
+        if _declares_encoding(source):
+            return cls.parse(source, filename)
+        lines = source.splitlines(keepends=True)
+        # A def (or its first decorator) in column 0 starts a top-level statement.
+        cuts = sorted({1, *(n for n in starts if 1 < n <= len(lines) and _DEF_LINE.match(lines[n - 1]))})
+        ends = cuts[1:] + [len(lines) + 1]
+        return cls(source, lines, [Span(a, b - 1) for a, b in zip(cuts, ends)], filename)
+
+    def texts_around(self, first: int, last: int) -> tuple[bytes, bytes]:
+        """The source before line ``first`` and after line ``last``."""
+        lines = self.lines
+        if first - 1 < len(lines) // 2:
+            head = sum(map(len, lines[: first - 1]))
+        else:
+            head = len(self.source) - sum(map(len, lines[first - 1 :]))
+        tail = len(self.source) - sum(map(len, lines[last:]))
+        return self.source[:head], self.source[tail:]
 
     @property
     def starts(self) -> list[int]:
         """First line of each statement (decorators included), in order."""
         if self._starts is None:
-            self._starts = [s.start for s in self.stmts]
+            self._starts = [s.start for s in self.items]
         return self._starts
 
     @property
     def ends(self) -> list[int]:
         """Last line of each statement, in order."""
         if self._ends is None:
-            self._ends = [s.end for s in self.stmts]
+            self._ends = [s.end for s in self.items]
         return self._ends
 
     @classmethod
@@ -253,7 +400,8 @@ class ParsedModule:
             source = source.encode()
         tree = ast.parse(source, filename=filename)
         lines = source.splitlines(keepends=True)
-        return cls(source, lines, [Stmt(n, 0, node_text(lines, n, 0)) for n in tree.body])
+        return cls(source, lines, [Stmt(n, 0, node_text(lines, n, 0)) for n in tree.body],
+                   filename)
 
     def update(self, source: bytes, filename: str = "<unknown>") -> "ParsedModule":
         """The next version, re-parsing only the lines that changed."""
@@ -271,14 +419,14 @@ class ParsedModule:
         delta = len(lines) - len(old)
         # Old statements that lie wholly in the unchanged head or tail are kept,
         # but not one that shares a line with its neighbour (`a = 1; b = 2`).
-        stmts = self.stmts
+        stmts = self.items
         # Statements are in line order: bisect instead of looking at every one.
         before = stmts[: bisect_right(self.ends, head)]
         after = stmts[bisect_right(self.starts, len(old) - tail):]
-        rest = self.stmts[len(before):]
+        rest = stmts[len(before):]
         while before and rest and rest[0].start <= before[-1].end:
             rest.insert(0, before.pop())
-        rest = self.stmts[: len(self.stmts) - len(after)]
+        rest = stmts[: len(stmts) - len(after)]
         while after and rest and rest[-1].end >= after[0].start:
             rest.append(after.pop(0))
         span_start = before[-1].end + 1 if before else 1  # first line to re-parse (1-based)
@@ -291,9 +439,11 @@ class ParsedModule:
         except (SyntaxError, ValueError):
             return ParsedModule.parse(source, filename)  # reports the real line
         middle = [Stmt(n, 0, node_text(lines, n, 0)) for n in tree.body]
-        new = ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after])
+        new = ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after],
+                           filename)
         # the next version bisects these: carry them over instead of walking every statement
         cut = len(stmts) - len(after)
+        new.made_from = (self, len(before), cut, len(middle))
         new._starts = (self.starts[: len(before)] + [s.start for s in middle]
                        + [x + delta for x in self.starts[cut:]])
         new._ends = (self.ends[: len(before)] + [s.end for s in middle]
@@ -314,35 +464,48 @@ class ParsedModule:
             self._keys = keys
         return self._keys
 
+    def _future_part(self) -> list[tuple[ast.stmt, int]]:
+        """(node, first line) of the statements from the top of the file down to the
+        last one that spells ``__future__`` (a span is parsed only that far)."""
+        at = self.source.rfind(b"__future__")
+        if at < 0:
+            return []
+        last = self.source.count(b"\n", 0, at) + 1
+        out = []
+        for item in self.items:
+            if item.start > last:
+                break
+            if type(item) is Span:
+                out.extend(item.head(self.lines, self.filename, last))
+            else:
+                out.append((item.node, item.start))
+        return out
+
     @property
     def flags(self) -> int:
-        flags = 0
-        if b"__future__" not in self.source:
-            return flags
-        for stmt in self.stmts:
-            node = stmt.node
-            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-                for alias in node.names:
-                    feature = getattr(__future__, alias.name, None)
-                    if feature is not None:
-                        flags |= feature.compiler_flag
-        return flags
+        if self._flags is None:
+            flags = 0
+            for node, _line in self._future_part():
+                if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                    for alias in node.names:
+                        feature = getattr(__future__, alias.name, None)
+                        if feature is not None:
+                            flags |= feature.compiler_flag
+            self._flags = flags
+        return self._flags
 
     def check_future_imports(self, filename: str) -> None:
         """A fresh import rejects ``from __future__`` after other code; so do we.
 
         (Only the re-run statements are compiled, so the compiler cannot see it.)
         """
-        if b"__future__" not in self.source:
-            return
         started = False
-        for index, stmt in enumerate(self.stmts):
-            node = stmt.node
+        for index, (node, line) in enumerate(self._future_part()):
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 if started:
                     raise SyntaxError(
                         "from __future__ imports must occur at the beginning of the file",
-                        (filename, stmt.start, node.col_offset + 1, None),
+                        (filename, line, node.col_offset + 1, None),
                     )
             elif not (index == 0 and is_docstring(node)):
                 started = True
