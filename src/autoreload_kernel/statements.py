@@ -269,6 +269,23 @@ class Span:
         return [Stmt(node, self.offset, text) for node, text in parsed]
 
 
+def _same_run(a: list, b: list, at: int, step: int, limit: int) -> int:
+    """How many lines ``a`` and ``b`` share from the start (``at`` 0, ``step``
+    1) or from the end (-1, -1), at most ``limit``: bisected with slice
+    comparisons, so the lines are compared in C, each about once."""
+    def chunk(seq, i, j):  # lines i..j-1 counted from that end
+        return seq[i:j] if step == 1 else seq[len(seq) - j:len(seq) - i]
+
+    low, high = 0, limit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if chunk(a, low, mid) == chunk(b, low, mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 def _declares_encoding(source: bytes) -> bool:
     if source.startswith(b"\xef\xbb\xbf"):
         return True
@@ -377,7 +394,7 @@ class ParsedModule:
             head = sum(map(len, lines[: first - 1]))
         else:
             head = len(self.source) - sum(map(len, lines[first - 1 :]))
-        tail = len(self.source) - sum(map(len, lines[last:]))
+        tail = head + sum(map(len, lines[first - 1 : last]))
         return self.source[:head], self.source[tail:]
 
     @property
@@ -409,13 +426,8 @@ class ParsedModule:
             return ParsedModule.parse(source, filename)
         lines = source.splitlines(keepends=True)
         old = self.lines
-        head = 0
-        limit = min(len(old), len(lines))
-        while head < limit and old[head] == lines[head]:
-            head += 1
-        tail = 0
-        while tail < limit - head and old[-1 - tail] == lines[-1 - tail]:
-            tail += 1
+        head = _same_run(old, lines, 0, 1, min(len(old), len(lines)))
+        tail = _same_run(old, lines, -1, -1, min(len(old), len(lines)) - head)
         delta = len(lines) - len(old)
         # Old statements that lie wholly in the unchanged head or tail are kept,
         # but not one that shares a line with its neighbour (`a = 1; b = 2`).
@@ -439,15 +451,15 @@ class ParsedModule:
         except (SyntaxError, ValueError):
             return ParsedModule.parse(source, filename)  # reports the real line
         middle = [Stmt(n, 0, node_text(lines, n, 0)) for n in tree.body]
-        new = ParsedModule(source, lines, before + middle + [s.moved(delta) for s in after],
-                           filename)
+        new = ParsedModule(source, lines, before + middle + (
+            [s.moved(delta) for s in after] if delta else after), filename)
         # the next version bisects these: carry them over instead of walking every statement
         cut = len(stmts) - len(after)
         new.made_from = (self, len(before), cut, len(middle))
-        new._starts = (self.starts[: len(before)] + [s.start for s in middle]
-                       + [x + delta for x in self.starts[cut:]])
-        new._ends = (self.ends[: len(before)] + [s.end for s in middle]
-                     + [x + delta for x in self.ends[cut:]])
+        new._starts = self.starts[: len(before)] + [s.start for s in middle] + (
+            [x + delta for x in self.starts[cut:]] if delta else self.starts[cut:])
+        new._ends = self.ends[: len(before)] + [s.end for s in middle] + (
+            [x + delta for x in self.ends[cut:]] if delta else self.ends[cut:])
         return new
 
     @property
