@@ -85,6 +85,14 @@ def _common(same, limit: int) -> int:
 def body_edit(old_source: bytes, new_source: bytes, path: str, namespace: dict) -> BodyEdit | None:
     """The body-only edit from ``old_source`` to ``new_source`` of the module
     whose namespace is ``namespace``, or None (the statement diff decides)."""
+    found = frame_diff(old_source, new_source, path)
+    return None if found is None else _match(found, path, namespace)
+
+
+def frame_diff(old_source: bytes, new_source: bytes, path: str, keep: bool = True):
+    """:func:`body_edit`'s half that reads no live object: compile and compare.
+    What it found, or None.  ``keep=False`` (off the shell thread) leaves the
+    kept code alone; :func:`live_edit` keeps it then."""
     if len(new_source) < SMALL_FILE or changed_share(old_source, new_source) < LARGE_SHARE:
         return None
     try:
@@ -92,12 +100,21 @@ def body_edit(old_source: bytes, new_source: bytes, path: str, namespace: dict) 
     except (SyntaxError, ValueError):
         return None  # the statement diff names the line
     old = _old_code(path, old_source)
-    _keep(path, new_source, new)
+    if keep:
+        _keep(path, new_source, new)
     if old is None:
         return None
     found = _Found()
+    found.code = new
     if not _same_frame(old, new, (), found):
         return None
+    return found
+
+
+def live_edit(found, path: str, source: bytes, namespace: dict) -> BodyEdit | None:
+    """:func:`body_edit`'s other half, for what :func:`frame_diff` found
+    ahead of time (keep=False): on the shell thread, with the live module."""
+    _keep(path, source, found.code)
     return _match(found, path, namespace)
 
 
@@ -128,6 +145,8 @@ class _Found:
         self.classes: list[tuple[tuple, CodeType]] = []
         #: names module-level and class-level code reads as variables
         self.loaded: set[str] = set()
+        #: the new version's module code
+        self.code: CodeType | None = None
 
 
 def _same_frame(old: CodeType, new: CodeType, scope: tuple, found: _Found) -> bool:

@@ -22,7 +22,6 @@ import atexit
 import os
 import stat
 import threading
-import time
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,9 +36,6 @@ if TYPE_CHECKING:  # imported where used: the kernel starts without the diff mac
 SETTLE = 0.02
 #: ... but a file written without pause is read after this long anyway.
 SETTLE_MAX = 0.1
-#: Seconds the thread waits before freeing what a reload replaced (see
-#: :meth:`Preparer.retire`): by then the check that handed it over has returned.
-RETIRE_AFTER = 0.05
 #: At most this many seconds a check waits for a plan being built for the very
 #: bytes it read (the thread has a head start; starting over costs more).
 WAIT_MAX = 30.0
@@ -53,9 +49,11 @@ class Prepared:
     old: ParsedModule | None  # that baseline, parsed (None: not parseable)
     source: bytes  # the file's bytes it brings the module to
     full: bool
-    plan: ReloadPlan
-    compiled: tuple  # applying.compile_plan's result
+    plan: ReloadPlan | None  # None: a body-only edit, made by take() from ``found``
+    compiled: tuple | None  # applying.compile_plan's result
     assumed: AssumedLive  # the module name and the classes it assumed live
+    #: a large body-only edit's bytecode comparison (code_diff.frame_diff)
+    found: object = None
 
 
 class _WarningTrap:
@@ -170,6 +168,14 @@ class Preparer:
         if module_name != entry.assumed["__name__"] or not all_live(
                 ns, entry.assumed.paths, module_name):
             return None
+        if entry.found is not None:
+            from .code_diff import live_edit
+            from .plan import ReloadPlan
+
+            bodies = live_edit(entry.found, read.path, entry.source, ns)
+            if bodies is None:
+                return None  # a live function is not where the code says: the shell decides
+            entry.plan = ReloadPlan(parsed=None, run=[], bodies=bodies)
         if base.parsed is None and entry.old is not None:
             base.parsed = entry.old  # the baseline's parse, made in the background
         # Equal bytes, one object: the plan's version is the baseline's source
@@ -179,13 +185,14 @@ class Preparer:
         return entry
 
     def retire(self, *objects) -> None:
-        """Free ``objects`` on our thread: what a reload replaced (the old
-        version's trees, the plan and its code).  Engine data only, no object
-        of the user's, so no user code runs when it goes; freeing a large
-        module's trees costs milliseconds the next cell should not wait for."""
+        """Free ``objects`` on our thread, when it next wakes (the next save):
+        what a reload replaced (the old version's trees, the plan and its
+        code).  Engine data only, no object of the user's, so no user code
+        runs when it goes; freeing a large module's trees costs milliseconds
+        the next cell should not wait for.  (Not woken now: handing the
+        interpreter lock over would cost the shell thread as much.)"""
         if self.running:
             self._retired.append(objects)
-            self._poke()
 
     # -- the thread ---------------------------------------------------------------------
     def _run(self, watcher) -> None:
@@ -194,8 +201,10 @@ class Preparer:
         try:
             while not self._stopping:
                 if not watcher.wait(None, wake):
-                    self._woken(wake)
+                    _drain(wake)  # woken to stop
                     continue
+                retired, self._retired = self._retired, []
+                del retired
                 touched, overflow = watcher.collect()
                 waited = 0.0
                 while waited < SETTLE_MAX and watcher.wait(SETTLE, wake):
@@ -208,27 +217,14 @@ class Preparer:
                 names_at = self._finder._names_at
                 for path in touched:
                     for name in tuple(names_at.get(path, ())):
-                        self._prepare(name)
+                        try:
+                            self._prepare(name)
+                        except Exception:  # noqa: BLE001 - a bug: the shell thread builds it
+                            self._ready.pop(name, None)
         except OSError:
             pass  # the watcher was closed: the shell thread works as without us
 
-    def _woken(self, wake: int) -> None:
-        """The shell thread poked us: to stop, or to free what it retired."""
-        try:
-            os.read(wake, 4096)
-        except BlockingIOError:
-            pass
-        if self._retired and not self._stopping:
-            time.sleep(RETIRE_AFTER)
-            retired, self._retired = self._retired, []
-            del retired
-
     def _prepare(self, name: str) -> None:
-        from .applying import compile_plan
-        from .class_diff import AssumedLive
-        from .plan import ReloadFailed, plan_reload
-        from .statements import ParsedModule
-
         watched = self._finder.watched.get(name)
         base = self._store.baselines.get(name)
         if watched is None or base is None or not _TRAP.intact():
@@ -258,6 +254,25 @@ class Preparer:
                 self._done.notify_all()
 
     def _build(self, name, path, base, base_source, old, source, full) -> None:
+        from .applying import compile_plan
+        from .class_diff import AssumedLive
+        from .code_diff import frame_diff
+        from .plan import ReloadFailed, plan_reload
+        from .statements import ParsedModule
+
+        # What plan.plan_for does, in the same order, minus the live reads:
+        # a large body-only edit is found from the bytecode (matched to the
+        # live functions by take()); else the statement diff.
+        try:
+            found = None if full else frame_diff(base_source, source, path, keep=False)
+        except Exception:  # noqa: BLE001 - a bug here must not stop the thread
+            found = None
+        if found is not None:
+            if not _TRAP.warned:
+                self._ready[name] = Prepared(base_source, old, source, full, None, None,
+                                             AssumedLive(name), found)
+                self.built += 1
+            return
         try:
             if old is None or (old.source is not base_source and old.source != base_source):
                 try:
@@ -278,6 +293,13 @@ class Preparer:
             return
         self._ready[name] = Prepared(base_source, old, source, full, plan, compiled, assumed)
         self.built += 1
+
+
+def _drain(fd: int) -> None:
+    try:
+        os.read(fd, 4096)
+    except BlockingIOError:
+        pass
 
 
 __all__ = ["Preparer", "Prepared"]
