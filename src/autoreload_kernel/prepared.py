@@ -19,6 +19,7 @@ there is no thread and nothing changes.
 from __future__ import annotations
 
 import atexit
+import copy
 import os
 import stat
 import threading
@@ -247,18 +248,18 @@ class Preparer:
         with self._done:
             self._working = (name, base_source, source)
         try:
-            self._build(name, path, base, base_source, old, source, full)
+            self._build(name, path, base, base_source, old, source, full,
+                        watched.module.__dict__)
         finally:
             with self._done:
                 self._working = None
                 self._done.notify_all()
 
-    def _build(self, name, path, base, base_source, old, source, full) -> None:
+    def _build(self, name, path, base, base_source, old, source, full, namespace) -> None:
         from .applying import compile_plan
         from .class_diff import AssumedLive
         from .code_diff import frame_diff
         from .plan import ReloadFailed, plan_reload
-        from .statements import ParsedModule
 
         # What plan.plan_for does, in the same order, minus the live reads:
         # a large body-only edit is found from the bytecode (matched to the
@@ -276,9 +277,14 @@ class Preparer:
         try:
             if old is None or (old.source is not base_source and old.source != base_source):
                 try:
-                    old = ParsedModule.parse(base_source, base.path)
+                    old = base.parse(base_source, namespace)
                 except (SyntaxError, ValueError):
                     old = None
+            else:
+                # The shell thread may parse the baseline's unparsed spans while
+                # we diff: each thread fills its own copy (the spans' parse
+                # caches are shared, and the same either way).
+                old = copy.copy(old)
             assumed = AssumedLive(name)
             plan = plan_reload(old, source, path, full, assumed)
             compiled = compile_plan(plan, path)

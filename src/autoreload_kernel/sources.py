@@ -75,14 +75,17 @@ class Baseline:
         spans of whole statements, and a diff parses only the spans it touches.
         """
         if self.parsed is None:
-            from .statements import ParsedModule
-
-            if namespace is not None and self.executed:
-                self.parsed = ParsedModule.lazy(self.source, _def_lines(namespace, self.path),
-                                                self.path)
-            else:
-                self.parsed = ParsedModule.parse(self.source, self.path)
+            self.parsed = self.parse(self.source, namespace)
         return self.parsed
+
+    def parse(self, source: bytes, namespace: dict | None = None):
+        """What :meth:`statements` keeps, made without keeping it (the preparer's
+        thread: it reads only the code objects of the namespace's functions)."""
+        from .statements import ParsedModule
+
+        if namespace is not None and self.executed:
+            return ParsedModule.lazy(source, _def_lines(namespace, self.path), self.path)
+        return ParsedModule.parse(source, self.path)
 
 
 def _def_lines(namespace: dict, path: str) -> list[int]:
