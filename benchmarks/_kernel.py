@@ -32,6 +32,7 @@ class Kernel:
         self.km: KernelManager | None = None
         self.kc = None
         self._log = None
+        self.stopped = "not stopped"
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 120.0) -> None:
@@ -51,12 +52,18 @@ class Kernel:
         self._drain(self.kc.shell_channel)
 
     def shutdown(self) -> None:
+        """Ask the kernel to shut down; ``self.stopped`` says how it went: "clean",
+        or which signal jupyter_client had to send when it did not exit in time."""
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
             if self.km is not None and self.km.has_kernel:
                 self.km.shutdown_kernel(now=False)
-        except Exception:  # noqa: BLE001
+                forced = getattr(getattr(self.km, "_shutdown_status", None), "name", "")
+                self.stopped = {"SigtermRequest": "needed SIGTERM",
+                                "SigkillRequest": "needed SIGKILL"}.get(forced, "clean")
+        except Exception as err:  # noqa: BLE001
+            self.stopped = f"killed after an error ({err!r})"
             try:
                 if self.km is not None:
                     self.km.shutdown_kernel(now=True)

@@ -1,18 +1,26 @@
 #!/usr/bin/env python
-"""Soak: many edit-and-run cycles through one real python-autoreload kernel.
+"""Soak: many edit-and-run cycles through a real python-autoreload kernel,
+side by side with plain ipykernel running the same cells.
 
-Each cycle saves the module with one kind of edit (a function body, a class
-method, a constant, a def added, that def removed; every 50 cycles a syntax
-error, fixed by the next cycle) and runs a cell that checks the new code is
-what runs.  It reports, with PASS/MISS:
+Both kernels run at once, each on its own copy of the module.  Each cycle
+saves both copies with one kind of edit (a function body, a class method, a
+constant, a def added, that def removed; every 50 cycles a syntax error, fixed
+by the next cycle) and runs the cell in both kernels, one right after the
+other (which one goes first alternates), so both see the same machine load.
+The cell checks that the new code is what runs.  It reports, with PASS/MISS:
 
-- RSS growth of the kernel over the run (target < 20 MB);
-- the median cell time of the last 100 cycles against the first 100 (within 10 %);
+- RSS growth of the python-autoreload kernel over the run (target < 20 MB);
+- its median cell time of the last 100 cycles against the first 100 (within
+  10 %), with plain ipykernel's drift over the same cells beside it, the
+  paired difference (ours minus plain, cycle by cycle) and the kernels' own
+  CPU time per cell, which a loaded machine disturbs much less than wall time;
+- the reload check's own time inside the kernel, first 100 against last 100;
 - the engine's own bookkeeping (failure records, shown messages, kept
-  statements, import records, suspects, ...), read from the kernel after
-  cycle 99 and near the end: it must not grow with the number of edits.
+  statements, import records, suspects, ...) and the kernels' threads, read
+  after cycle 99 and near the end: they must not grow with the number of edits;
+- that both kernels stop cleanly on a shutdown request (no SIGTERM or SIGKILL).
 
-Not part of CI's default run (1,000 cycles take a few minutes):
+Not part of CI's default run (1,000 cycles take a minute or two):
 
     python benchmarks/soak.py [--cycles 1000] [--json out.json]
 """
@@ -34,19 +42,64 @@ from _kernel import Kernel, KernelError, kernel_env  # noqa: E402
 from _stats import log, median  # noqa: E402
 
 MOD = "soak_mod"
+OURS, PLAIN = "python-autoreload", "python3"
 EXPR_RSS_KB = "int([_l.split()[1] for _l in open('/proc/self/status') if _l.startswith('VmRSS:')][0])"
+
+#: run in both kernels once: time each soak cell inside the kernel (wall and
+#: the shell thread's CPU time), and in ours the reload check on its own
+TIMERS_CELL = r'''
+def _soak_timers():
+    import time
+    k = get_ipython().kernel
+    cells, checks = [], []
+    execute = k.do_execute
+
+    async def do_execute(code, *args, **kwargs):
+        w, c, before = time.perf_counter(), time.thread_time(), len(checks)
+        reply = await execute(code, *args, **kwargs)
+        if code.startswith("_soak_r = "):
+            mine = checks[before:]
+            cells.append(((time.perf_counter() - w) * 1e3, (time.thread_time() - c) * 1e3,
+                          sum(x for x, _ in mine), sum(x for _, x in mine)))
+        del checks[:]
+        return reply
+
+    k.do_execute = do_execute
+    check = getattr(k, "_check", None)
+    if check is not None:
+        def timed_check(**kwargs):
+            w, c = time.perf_counter(), time.thread_time()
+            try:
+                return check(**kwargs)
+            finally:
+                checks.append(((time.perf_counter() - w) * 1e3, (time.thread_time() - c) * 1e3))
+        k._check = timed_check
+    return cells, checks
+
+_soak_cells, _soak_checks = _soak_timers()
+'''
 
 #: defined in the kernel once: sizes of the engine's state, each read defensively
 SIZES_CELL = r'''
 def _soak_sizes():
-    import gc
-    r = get_ipython().kernel.reloader
+    import gc, threading
+    k = get_ipython().kernel
+    r = getattr(k, "reloader", None)
     def size(get):
         try:
             return get()
         except Exception:
             return -1
-    return {
+    def live_functions():
+        gc.collect()  # garbage from earlier reloads is not kept: count what lives
+        return sum(type(o).__name__ == "function" for o in gc.get_objects())
+    out = {
+        "threads in the kernel": threading.active_count(),
+        "functions alive in the heap": size(live_functions),
+    }
+    if r is None:
+        return out
+    out.update({
         "failure records": size(lambda: len(r.report.failures)),
         "shown-message keys": size(lambda: len(r.report._shown)),
         "history lines": size(lambda: len(r.report.history)),
@@ -56,9 +109,14 @@ def _soak_sizes():
         "suspected files": size(lambda: len(r.finder._suspects)),
         "watched modules": size(lambda: len(r.finder.watched)),
         "module attributes": size(lambda: len(vars(__import__("soak_mod")))),
-        "functions in the heap": size(lambda: sum(type(o).__name__ == "function" for o in gc.get_objects())),
-    }
+    })
+    return out
 '''
+
+#: the sizes that are the engine's own (the others are read from both kernels)
+ENGINE_STATE = ("failure records", "shown-message keys", "history lines", "baselines",
+                "kept statements of the module", "import records", "suspected files",
+                "watched modules", "module attributes")
 
 KINDS = ("function body", "class method", "constant", "def added", "def removed")
 
@@ -83,6 +141,24 @@ CELL = (f"_soak_r = ({MOD}.f0(0), _soak_obj.m(), {MOD}.LIMIT, "
         f"{MOD}.extra() if hasattr({MOD}, 'extra') else None)")
 
 
+def edit(state: dict, cycle: int) -> tuple[str, str]:
+    """Apply cycle's edit to ``state``; return (kind, text to save)."""
+    if cycle % 50 == 0:
+        return "syntax error", render(state).replace("def f3(", "def f3((", 1)
+    kind = KINDS[cycle % len(KINDS)]
+    if kind == "function body":
+        state["body"] = cycle
+    elif kind == "class method":
+        state["method"] = f"m{cycle}"
+    elif kind == "constant":
+        state["limit"] = cycle
+    elif kind == "def added":
+        state["extra"] = cycle
+    else:
+        state["extra"] = 0
+    return kind, render(state)
+
+
 def write(path: str, text: str, last_ns: list) -> None:
     with open(path, "w") as fh:
         fh.write(text)
@@ -94,75 +170,124 @@ def write(path: str, text: str, last_ns: list) -> None:
     last_ns[0] = st.st_mtime_ns
 
 
-def run(cycles: int, gap: float, kernel: str = "python-autoreload") -> dict:
-    tmp = tempfile.mkdtemp(prefix="autoreload-soak-")
-    work = os.path.join(tmp, "work")
-    os.makedirs(work)
-    path = os.path.join(work, MOD + ".py")
-    state = {"limit": 0, "body": 0, "method": "m0", "extra": 0}
-    last_ns = [0]
-    write(path, render(state), last_ns)
-    k = Kernel(kernel, work, kernel_env(os.environ, os.path.join(tmp, "ipython")),
-               os.path.join(tmp, "kernel.log"))
-    out = {"cycles": cycles, "times_ms": [], "kinds": [], "seen": 0, "syntax_errors": 0,
-           "errors_reported": 0, "misses": []}
+class Side:
+    """One kernel of the pair, its own copy of the module, and what it measured."""
+
+    def __init__(self, name: str, tmp: str, state: dict):
+        self.name = name
+        root = os.path.join(tmp, name)
+        work = os.path.join(root, "work")
+        os.makedirs(work)
+        self.path = os.path.join(work, MOD + ".py")
+        self.last_ns = [0]
+        write(self.path, render(state), self.last_ns)
+        self.kernel = Kernel(name, work, kernel_env(os.environ, os.path.join(root, "ipython")),
+                             os.path.join(root, "kernel.log"))
+        self.out = {"kernel": name, "times_ms": [], "seen": 0, "syntax_errors": 0,
+                    "errors_reported": 0, "misses": []}
+
+    def start(self) -> None:
+        self.kernel.start()
+        self.kernel.run(f"import {MOD}\n_soak_obj = {MOD}.C()\n" + TIMERS_CELL + SIZES_CELL)
+        self.out["rss_start_mb"] = self.rss()
+
+    def rss(self) -> float:
+        return self.kernel.query(EXPR_RSS_KB) / 1024
+
+    def cycle(self, cycle: int, kind: str, state: dict) -> None:
+        gc.disable()
+        try:
+            secs, content, outputs = self.kernel.execute(CELL, user_expressions={"r": "_soak_r"})
+        finally:
+            gc.enable()
+        out = self.out
+        got = content.get("user_expressions", {}).get("r", {}).get("data", {}).get("text/plain")
+        out["times_ms"].append(secs * 1000)
+        if content.get("status") == "ok" and got == expected(state):
+            out["seen"] += 1  # a broken save keeps the previous version running
+        else:
+            out["misses"].append((cycle, kind, got, expected(state)))
+        if kind == "syntax error":
+            out["syntax_errors"] += 1
+            out["errors_reported"] += any("could not reload" in o for o in outputs)
+
+    def finish(self) -> None:
+        self.out["rss_end_mb"] = self.rss()
+        self.out["pid"] = self.kernel.query("__import__('os').getpid()")
+        # as JSON text: the repr of a long list is cut short ("...") by IPython
+        self.out["kernel_cell_ms"] = json.loads(self.kernel.query("__import__('json').dumps(_soak_cells)"))
+
+    def stop(self) -> None:
+        self.kernel.shutdown()
+        self.out["stopped"] = self.kernel.stopped
+        pid = self.out.get("pid")
+        self.out["process_gone"] = pid is None or not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
     try:
-        k.start()
-        k.run(f"import {MOD}\n_soak_obj = {MOD}.C()\n"
-              + (SIZES_CELL if kernel == "python-autoreload" else "def _soak_sizes():\n    return {}\n"))
-        out["rss_start_mb"] = k.query(EXPR_RSS_KB) / 1024
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run(cycles: int, gap: float, plain: bool = True) -> dict:
+    tmp = tempfile.mkdtemp(prefix="autoreload-soak-")
+    state = {"limit": 0, "body": 0, "method": "m0", "extra": 0}
+    sides = [Side(OURS, tmp, state)] + ([Side(PLAIN, tmp, state)] if plain else [])
+    load = [os.getloadavg()[0]]
+    try:
+        for side in sides:
+            side.start()
         for cycle in range(1, cycles + 1):
-            broken = cycle % 50 == 0
-            if broken:
-                kind = "syntax error"
-                write(path, render(state).replace("def f3(", "def f3((", 1), last_ns)
-            else:
-                kind = KINDS[cycle % len(KINDS)]
-                if kind == "function body":
-                    state["body"] = cycle
-                elif kind == "class method":
-                    state["method"] = f"m{cycle}"
-                elif kind == "constant":
-                    state["limit"] = cycle
-                elif kind == "def added":
-                    state["extra"] = cycle
-                else:
-                    state["extra"] = 0
-                write(path, render(state), last_ns)
+            kind, text = edit(state, cycle)
+            for side in sides:
+                write(side.path, text, side.last_ns)
             if gap:
                 time.sleep(gap)
-            gc.disable()
-            try:
-                secs, content, outputs = k.execute(CELL, user_expressions={"r": "_soak_r"})
-            finally:
-                gc.enable()
-            got = content.get("user_expressions", {}).get("r", {}).get("data", {}).get("text/plain")
-            out["times_ms"].append(secs * 1000)
-            out["kinds"].append(kind)
-            if content.get("status") == "ok" and got == expected(state):
-                out["seen"] += 1  # a broken save keeps the previous version running
-            else:
-                out["misses"].append((cycle, kind, got, expected(state)))
-            if broken:
-                out["syntax_errors"] += 1
-                out["errors_reported"] += any("could not reload" in o for o in outputs)
+            # the same load for both: one right after the other, alternating who goes first
+            for side in (sides if cycle % 2 else sides[::-1]):
+                side.cycle(cycle, kind, state)
             if cycle % 100 == 0:
-                log(f"{kernel} cycle {cycle}: median of the last 100 cells "
-                    f"{median(out['times_ms'][-100:]):.2f} ms")
+                load.append(os.getloadavg()[0])
+                log(f"cycle {cycle}: median of the last 100 cells " + ", ".join(
+                    f"{s.name} {median(s.out['times_ms'][-100:]):.2f} ms" for s in sides)
+                    + f"; load {load[-1]:.1f}")
             # state read after cycles that end clean (not right after a broken save)
             if cycle == 99:
-                out["sizes_early"] = k.query("_soak_sizes()")
-                out["rss_early_mb"] = k.query(EXPR_RSS_KB) / 1024
+                for side in sides:
+                    side.out["sizes_early"] = side.kernel.query("_soak_sizes()")
+                    side.out["rss_early_mb"] = side.rss()
             if cycle == cycles - (2 if (cycles - 1) % 50 == 0 else 1):
-                out["sizes_end"] = k.query("_soak_sizes()")
-        out["rss_end_mb"] = k.query(EXPR_RSS_KB) / 1024
+                for side in sides:
+                    side.out["sizes_end"] = side.kernel.query("_soak_sizes()")
+        for side in sides:
+            side.finish()
     finally:
-        k.shutdown()
+        for side in sides:
+            side.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    res = {side.name: side.out for side in sides}
+    res["cycles"], res["load"] = cycles, load
+    return res
 
 
-def table(res: dict, plain: dict | None) -> tuple[str, bool]:
+def _drift(xs: list, n: int = 100) -> tuple[float, float]:
+    return median(xs[:n]), median(xs[-n:])
+
+
+def _windows(xs: list, n: int = 100) -> str:
+    return " ".join(f"{median(xs[k:k + n]):.1f}" for k in range(0, len(xs) - n + 1, n))
+
+
+def _pct(first: float, last: float) -> str:
+    return f"{last / first - 1:+.0%}" if first > 0 else "n/a"
+
+
+def table(res: dict) -> tuple[str, bool]:
     rows, all_ok = [], True
 
     def verdict(ok):
@@ -170,32 +295,76 @@ def table(res: dict, plain: dict | None) -> tuple[str, bool]:
         all_ok &= ok
         return "PASS" if ok else "**MISS**"
 
+    ours, plain = res[OURS], res.get(PLAIN)
     n = res["cycles"]
     rows.append(["Cycles in which the cell ran the latest saved code (a syntax error keeps the "
-                 "previous version)", f"{res['seen']}/{n}", "every one", verdict(res["seen"] == n)])
+                 "previous version)", f"{ours['seen']}/{n}", "every one", verdict(ours["seen"] == n)])
     rows.append(["Syntax errors reported (one message each)",
-                 f"{res['errors_reported']}/{res['syntax_errors']}", "every one",
-                 verdict(res["errors_reported"] == res["syntax_errors"])])
-    growth = res["rss_end_mb"] - res["rss_start_mb"]
-    rows.append([f"RSS growth over {n} cycles, MB (start {res['rss_start_mb']:.1f}, after cycle 99 "
-                 f"{res['rss_early_mb']:.1f}, end {res['rss_end_mb']:.1f})", f"{growth:+.1f}",
+                 f"{ours['errors_reported']}/{ours['syntax_errors']}", "every one",
+                 verdict(ours["errors_reported"] == ours["syntax_errors"])])
+    growth = ours["rss_end_mb"] - ours["rss_start_mb"]
+    rows.append([f"RSS growth over {n} cycles, MB (start {ours['rss_start_mb']:.1f}, after cycle 99 "
+                 f"{ours['rss_early_mb']:.1f}, end {ours['rss_end_mb']:.1f})", f"{growth:+.1f}",
                  "< 20 MB", verdict(growth < 20)])
-    first, last = median(res["times_ms"][:100]), median(res["times_ms"][-100:])
-    rows.append(["Median cell time, first 100 → last 100 cycles, ms",
-                 f"{first:.2f} → {last:.2f} ({last / first - 1:+.0%})", "within 10 %",
+    if plain:
+        pg = plain["rss_end_mb"] - plain["rss_start_mb"]
+        rows.append([f"Plain ipykernel's RSS growth over the same cycles, MB (start "
+                     f"{plain['rss_start_mb']:.1f}, end {plain['rss_end_mb']:.1f})", f"{pg:+.1f}",
+                     "(info)", ""])
+    first, last = _drift(ours["times_ms"])
+    rows.append(["Median cell time (client round trip), first 100 → last 100 cycles, ms",
+                 f"{first:.2f} → {last:.2f} ({_pct(first, last)})", "within 10 %",
                  verdict(abs(last / first - 1) <= 0.10)])
     if plain:
-        pf, pl = median(plain["times_ms"][:100]), median(plain["times_ms"][-100:])
-        rows.append(["The same cells and saves in plain ipykernel (`python3`, no reloading): "
+        pf, pl = _drift(plain["times_ms"])
+        rows.append(["Plain ipykernel (`python3`, no reloading), the same cells interleaved: "
                      "median cell time, first 100 → last 100, ms",
-                     f"{pf:.2f} → {pl:.2f} ({pl / pf - 1:+.0%})", "(info: drift without reloading)", ""])
-    for key, early in res["sizes_early"].items():
-        end = res["sizes_end"][key]
-        info = key == "functions in the heap"  # IPython's own objects grow with cells too
-        ok = end <= early
-        rows.append([f"Engine state: {key} (after cycle 99 → near the end)", f"{early} → {end}",
-                     "(info)" if info else "does not grow",
-                     ("" if ok else "grew") if info else verdict(ok)])
+                     f"{pf:.2f} → {pl:.2f} ({_pct(pf, pl)})", "(info: drift without reloading)", ""])
+        rows.append(["Ours' drift against plain's over the same cycles (last/first of ours "
+                     "÷ last/first of plain)", f"{(last / first) / (pl / pf) - 1:+.0%}",
+                     "(info)", ""])
+        diff = [a - b for a, b in zip(ours["times_ms"], plain["times_ms"])]
+        df, dl = _drift(diff)
+        rows.append(["Ours minus plain, cycle by cycle: median, first 100 → last 100, ms",
+                     f"{df:+.2f} → {dl:+.2f}", "(info: what reloading adds)", ""])
+        rows.append(["Median of each 100 cycles in turn, ms: python-autoreload / plain "
+                     "(how the load moves both)", _windows(ours["times_ms"]) + " / "
+                     + _windows(plain["times_ms"]), "(info)", ""])
+    for side, label in ((ours, "python-autoreload"), (plain, "plain ipykernel")):
+        if not side or len(side["kernel_cell_ms"]) < 200:
+            continue
+        wf, wl = _drift([t[0] for t in side["kernel_cell_ms"]])
+        cf, cl = _drift([t[1] for t in side["kernel_cell_ms"]])
+        rows.append([f"Inside {label}: the execute request, wall / CPU time of the shell thread, "
+                     "median first 100 → last 100, ms",
+                     f"{wf:.2f} → {wl:.2f} ({_pct(wf, wl)}) / {cf:.2f} → {cl:.2f} ({_pct(cf, cl)})",
+                     "(info)", ""])
+    checks = ours["kernel_cell_ms"]
+    if len(checks) >= 200:
+        wf, wl = _drift([t[2] for t in checks])
+        cf, cl = _drift([t[3] for t in checks])
+        rows.append(["Inside python-autoreload: the reload check before each cell, wall / CPU, "
+                     "median first 100 → last 100, ms",
+                     f"{wf:.2f} → {wl:.2f} ({_pct(wf, wl)}) / {cf:.2f} → {cl:.2f} ({_pct(cf, cl)})",
+                     "(info)", ""])
+    for side in (ours, plain):
+        if not side:
+            continue
+        who = "python-autoreload" if side is ours else "plain ipykernel"
+        info = side is not ours  # plain's own figures are there to compare with
+        for key, early in side["sizes_early"].items():
+            end = side["sizes_end"][key]
+            # -1: the kernel could not read it (a renamed attribute): that is no pass
+            ok = end <= early and min(early, end) >= 0
+            what = f"Engine state: {key}" if key in ENGINE_STATE else f"{who}: {key}"
+            rows.append([f"{what} (after cycle 99 → near the end)", f"{early} → {end}",
+                         "(info)" if info else "does not grow",
+                         ("" if ok else "grew") if info else verdict(ok)])
+        clean = side["stopped"] == "clean" and side["process_gone"]
+        rows.append([f"{who} stopped on a shutdown request", side["stopped"]
+                     + ("" if side["process_gone"] else ", process still there"),
+                     "(info)" if info else "clean (no SIGTERM/SIGKILL)",
+                     ("" if clean else "not clean") if info else verdict(clean)])
     lines = ["| Measurement | Value | Target | Result |", "|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines), all_ok
@@ -204,33 +373,36 @@ def table(res: dict, plain: dict | None) -> tuple[str, bool]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cycles", type=int, default=1000)
-    ap.add_argument("--gap", type=float, default=0.0, help="seconds between a save and its cell")
+    ap.add_argument("--gap", type=float, default=0.0, help="seconds between a save and its cells")
     ap.add_argument("--json", metavar="PATH", help="write the raw results as JSON")
     ap.add_argument("--no-plain", action="store_true", dest="no_plain",
-                    help="skip the plain ipykernel run of the same cells (shows drift without reloading)")
+                    help="skip the plain ipykernel kernel run beside it (shows drift without reloading)")
     args = ap.parse_args(argv)
     if args.cycles < 100:
         ap.error("--cycles must be at least 100 (the first and last 100 are compared)")
     started = time.perf_counter()
     try:
-        res = run(args.cycles, args.gap)
-        plain = None if args.no_plain else run(args.cycles, args.gap, "python3")
+        res = run(args.cycles, args.gap, plain=not args.no_plain)
     except KernelError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    text, ok = table(res, plain)
-    commit = os.popen(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD"
-                      ).read().strip()
-    print(f"\n## autoreload-kernel soak: {args.cycles} edit-and-run cycles\n")
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}, commit {commit}, Python {sys.version.split()[0]}; "
-          f"edit kinds in turn: {', '.join(KINDS)}; a syntax error every 50 cycles, fixed by the next. "
-          f"Run took {(time.perf_counter() - started) / 60:.1f} min.\n")
-    print(text)
-    for miss in res["misses"][:10]:
-        print(f"- cycle {miss[0]} ({miss[1]}): got {miss[2]}, expected {miss[3]}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"python-autoreload": res, "plain": plain}, fh, indent=1)
+            json.dump(res, fh, indent=1)
+    text, ok = table(res)
+    commit = os.popen(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD"
+                      ).read().strip()
+    load = res["load"]
+    print(f"\n## autoreload-kernel soak: {args.cycles} edit-and-run cycles\n")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, commit {commit}, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} cores, load average (1 min) {load[0]:.1f} at the start, "
+          f"{min(load):.1f} to {max(load):.1f} during the run; edit kinds in turn: "
+          f"{', '.join(KINDS)}; a syntax error every 50 cycles, fixed by the next; "
+          + ("plain ipykernel ran the same cells interleaved. " if PLAIN in res else "")
+          + f"Run took {(time.perf_counter() - started) / 60:.1f} min.\n")
+    print(text)
+    for miss in res[OURS]["misses"][:10]:
+        print(f"- cycle {miss[0]} ({miss[1]}): got {miss[2]}, expected {miss[3]}")
     return 0 if ok else 1
 
 
