@@ -1,0 +1,85 @@
+"""A long session through a real kernel: what the engine keeps does not grow
+with the number of edits.
+
+Two rounds of the same kinds of edits (function bodies, a class method, a
+constant read through ``from m import X`` in the notebook and in another
+module, a closure factory whose nested def changes, defs added and removed, a
+syntax error and its fix, a module that raises and its fix) must leave the
+engine's records, the kernel's threads and the live functions and code
+classes (after a garbage collection) exactly as large after the second round
+as after the first.  Timing is not judged here: that is benchmarks/soak.py.
+"""
+
+from __future__ import annotations
+
+from driver import ev, run
+
+#: edits per round; more than the 32 versions of a nested def's code the
+#: engine keeps for closures made from older versions
+EDITS = 40
+
+SIZES = r'''
+def _long_session_sizes():
+    import gc, sys, threading, types
+    r = get_ipython().kernel.reloader
+    patching = sys.modules["autoreload_kernel.patching"]
+    gc.collect()
+    objects = gc.get_objects()
+    return {
+        "failure records": len(r.report.failures),
+        "shown-message keys": len(r.report._shown),
+        "history lines": len(r.report.history),
+        "baselines": len(r.store.baselines),
+        "import records": len(r.index._cache),
+        "suspected files": len(r.finder._suspects),
+        "watched modules": len(r.finder.watched),
+        "plans made ahead": len(r.preparer._ready) if r.preparer is not None else 0,
+        "nested codes kept": sum(map(len, patching._NESTED_SEEN.values())),
+        "threads": threading.active_count(),
+        "live functions": sum(type(o) is types.FunctionType for o in objects),
+        "live classes": sum(isinstance(o, type) for o in objects),
+    }
+'''
+
+
+def _module(i: int, broken: str = "") -> str:
+    extra = f"\n\ndef added_{i % 3}():\n    return {i}\n" if i % 4 == 1 else ""
+    raise_line = "raise RuntimeError('failing import')\n" if broken == "raises" else ""
+    syntax = "def oops(:\n" if broken == "syntax" else ""
+    return (f"LIMIT = {i}\n\n"
+            f"def f():\n    return {i}\n\n"
+            "def make_adder(n):\n"
+            f"    def add(x):\n        return x + n + {i}\n"
+            "    return add\n\n"
+            "class C:\n"
+            f"    def m(self):\n        return 'm{i}'\n"
+            f"{extra}{raise_line}{syntax}")
+
+
+def _round(k, m: str, start: int) -> None:
+    for i in range(start, start + EDITS):
+        broken = "syntax" if i % 10 == 3 else "raises" if i % 10 == 7 else ""
+        k.write(f"{m}.py", _module(i, broken))
+        if broken:
+            res = k.execute("pass")
+            assert res.ok and f"could not reload {m}" in res.stderr, (i, res.stderr)
+            continue
+        expect = (i, i, f"m{i}", 1 + 10 + i)
+        got = ev(k, f"({m}.f(), {m}_user.limit(), obj.m(), adder(1))")
+        assert got == expect, (i, got, expect)
+        assert ev(k, "LIMIT") == i
+
+
+def test_engine_records_and_live_objects_do_not_grow_with_edits(fresh_kernel, modname):
+    k, m = fresh_kernel, modname
+    k.write(f"{m}.py", _module(0))
+    k.write(f"{m}_user.py", f"from {m} import LIMIT\n\ndef limit():\n    return LIMIT\n")
+    run(k, f"import {m}, {m}_user\nfrom {m} import LIMIT\nobj = {m}.C()\n"
+           f"adder = {m}.make_adder(10)\n" + SIZES)
+    _round(k, m, 1)
+    first = ev(k, "_long_session_sizes()")
+    _round(k, m, 1 + EDITS)
+    second = ev(k, "_long_session_sizes()")
+    grew = {key: (first[key], second[key]) for key in first if second[key] > first[key]}
+    assert not grew, f"grew from edit {EDITS} to edit {2 * EDITS}: {grew}"
+    assert first["failure records"] == 0 and first["watched modules"] >= 2, first
