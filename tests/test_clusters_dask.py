@@ -64,9 +64,11 @@ def test_local_cluster_processes(kernel, tmp_path):
     res = ok(k, """
         print([client.submit(shop.calc.f, 1).result(), held.result(),
                sorted(client.run(shop.calc.f, 1).values()),
-               sorted(client.run(shop.calc.recall).values())])
+               sorted(client.run(shop.calc.recall).values()),
+               get_ipython().kernel.cluster_room.timings[-1]["resent"]])
     """)
-    new, old, everywhere, state = values(res)
+    new, old, everywhere, state, resent = values(res)
+    assert resent == [], "the edit went as a change, and every worker could apply it"
     assert new == 101, "a fresh task must run the new code"
     assert old == 2, "the held future keeps the result it had"
     assert everywhere == [101, 101]
@@ -100,8 +102,12 @@ def test_local_cluster_processes(kernel, tmp_path):
     assert "out-of-date workers" in status and status.count("): shop.calc: ") == 2, status
 
     edit(k.workdir / CALC, "1 if 'ipykernel' in sys.modules else 1 / 0", "2")
-    res = ok(k, "print(sorted(client.run(shop.calc.f, 1).values()))")
-    assert values(res) == [3003, 3003], "the next good save reaches the failed workers"
+    res = ok(k, """
+        print([sorted(client.run(shop.calc.f, 1).values()),
+               get_ipython().kernel.cluster_room.timings[-1]["resent"]])
+    """)
+    assert values(res) == [[3003, 3003], ["shop.calc"]], \
+        "the next good save reaches the failed workers (whole: they hold an older version)"
     assert "could not apply" not in res.stderr
     status = ok(k, "%autoreload --status").stdout
     assert "every worker runs the kernel's versions" in status, status

@@ -12,7 +12,7 @@ import sys
 import time
 
 from . import hooks, worker
-from .shipping import Version, fingerprint, loaded_versions, version_of
+from .shipping import Version, delta_of, fingerprint, loaded_versions, version_of
 
 _FIX = ("install autoreload-kernel in the workers' environment "
         "(`pip install autoreload-kernel`, the version this kernel runs)")
@@ -38,6 +38,8 @@ class ClusterRoom:
         self.fingerprints: dict[str, str] = {}
         self.code_version = ""
         self.pending: dict[str, Version] = {}
+        #: the version each pending edit replaced, for those sent as a change
+        self._previous: dict[str, bytes] = {}
         self.adapters: dict[str, object] = {}
         #: (adapter label, worker address) -> {module: error}
         self.out_of_date: dict[tuple[str, str], dict[str, str]] = {}
@@ -47,7 +49,8 @@ class ClusterRoom:
         #: ipyparallel's registries (the first look finds any made before the hooks)
         self._maybe_new = True
         #: per push: when the local reload ended and when every worker had
-        #: applied it (perf_counter; read by benchmarks/clusters.py)
+        #: applied it (perf_counter; read by benchmarks/clusters.py), and the
+        #: modules some worker had to be sent whole
         self.timings: list[dict] = []
         self._reloaded_at = 0.0
         self._said: set[str] = set()
@@ -87,6 +90,13 @@ class ClusterRoom:
         self.fingerprints[name] = version.fingerprint
         self._new_code_version()
         if self.adapters:
+            # The workers hold the previous version: only the change goes (made
+            # at the send, off the reload).  If an earlier edit of it is still
+            # unsent, they hold an older one: the whole source goes.
+            if name in self.pending:
+                self._previous.pop(name, None)
+            else:
+                self._previous[name] = old
             self.pending[name] = version
         self.shipped[name] = version
 
@@ -95,6 +105,7 @@ class ClusterRoom:
         if not enabled:
             self.adapters.clear()  # turned on again: first contact again
             self.pending.clear()
+            self._previous.clear()
         self._maybe_new = True
 
     # -- the sync point ----------------------------------------------------------
@@ -112,6 +123,8 @@ class ClusterRoom:
         if not (self.adapters or new):
             return
         self._learn_new_modules()
+        edits = [delta_of(v, self._previous[n]) if n in self._previous else v
+                 for n, v in self.pending.items()]
         for key, adapter in list(self.adapters.items()):
             problem = adapter.storing_problem()
             if problem is not None:
@@ -119,9 +132,10 @@ class ClusterRoom:
             late = adapter.late_results()
             if late:
                 self._digest(adapter, late, list(self.shipped.values()), joined=True)
-            if self.pending:
-                self._push(adapter, list(self.pending.values()))
+            if edits:
+                self._push(adapter, edits)
         self.pending.clear()
+        self._previous.clear()
         for key, adapter in new.items():
             self._first_contact(adapter)
             self.adapters[key] = adapter  # only now: an interrupted contact is redone
@@ -198,11 +212,17 @@ class ClusterRoom:
     def _push(self, adapter, versions) -> None:
         try:
             results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
+            resend = sorted({name for result in results.values() if isinstance(result, dict)
+                             for name in result.get("resend", ())})
+            if resend:  # workers that held another version: the whole source
+                self._digest(adapter, results, versions)
+                versions = [self.shipped[name] for name in resend]
+                results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
             applied = time.perf_counter()
             self._digest(adapter, results, versions)
             self._remember(adapter)
             self.timings.append({"adapter": adapter.label, "reloaded": self._reloaded_at,
-                                 "applied": applied})
+                                 "applied": applied, "resent": resend})
             del self.timings[:-50]
         except Exception as err:  # noqa: BLE001
             self._say(f"push:{adapter.label}:{type(err).__name__}",
@@ -261,6 +281,8 @@ class ClusterRoom:
                 continue
             mine = self.out_of_date.get(slot, {})
             for v in versions:
+                if v.name in result.get("resend", ()):
+                    continue  # it is sent whole next
                 error = result.get("failed", {}).get(v.name)
                 if error is None:
                     mine.pop(v.name, None)

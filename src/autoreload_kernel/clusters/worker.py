@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 
-from .shipping import Version, fingerprint
+from .shipping import Delta, Version, fingerprint, rebuilt
 
 _lock = threading.Lock()
 _side: "_WorkerSide | None" = None
@@ -49,10 +49,26 @@ class _WorkerSide:
     def running(self, name: str) -> str | None:
         """Fingerprint of the version this process runs or would import from our files."""
         if name in sys.modules:
-            self.reloader.finder.refresh()
-            base = self.reloader.store.baselines.get(name)
-            return fingerprint(base.source) if base is not None else None
+            source = self._running_source(name)
+            return fingerprint(source) if source is not None else None
         return self.written.get(name)
+
+    def _running_source(self, name: str) -> bytes | None:
+        self.reloader.finder.refresh()
+        base = self.reloader.store.baselines.get(name)
+        return base.source if base is not None else None
+
+    def held(self, name: str, relpath: str) -> bytes | None:
+        """The bytes of the version this process runs or would import from our files."""
+        if name in sys.modules:
+            return self._running_source(name)
+        if name not in self.written:
+            return None
+        try:
+            with open(os.path.join(self.root, *relpath.split("/")), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
 
     def write_later(self, version: Version, path: str) -> None:
         """After an edit applied in place: tracebacks need the new lines now (they
@@ -86,8 +102,21 @@ class _WorkerSide:
     def ours(self, path: str) -> bool:
         return os.path.abspath(path).startswith(self.root + os.sep)
 
-    def receive(self, versions: list[Version]) -> dict:
-        report: dict = {"applied": [], "written": [], "failed": {}}
+    def receive(self, shipped: list[tuple]) -> dict:
+        """Whole versions and deltas (see ``shipping``); a delta of a version
+        this process does not hold is asked for whole (``resend``)."""
+        report: dict = {"applied": [], "written": [], "failed": {}, "resend": []}
+        versions = []
+        for item in shipped:
+            if len(item) == len(Version._fields):
+                versions.append(Version(*item))
+                continue
+            delta = Delta(*item)
+            version = rebuilt(delta, self.held(delta.name, delta.relpath))
+            if version is None:
+                report["resend"].append(delta.name)
+            else:
+                versions.append(version)
         in_place = {v.name: v for v in versions if v.name in sys.modules}
         fresh = [v for v in versions if v.name not in in_place
                  and self.written.get(v.name) != v.fingerprint]
@@ -153,5 +182,5 @@ def needs(manifest: dict[str, str], kernel) -> dict:
 
 
 def receive(versions, kernel) -> dict:
-    """Bring the given versions here: write files, apply edits in place."""
-    return _guarded(lambda side: side.receive([Version(*v) for v in versions]), kernel)
+    """Bring the given versions (or deltas) here: write files, apply edits in place."""
+    return _guarded(lambda side: side.receive(list(versions)), kernel)
