@@ -8,12 +8,13 @@ any mismatch.  The CI sample is tests/test_fuzz.py (same code, fixed seed).
 """
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from fuzzing.runner import Session  # noqa: E402
+from fuzzing.runner import Session, body_edits_always  # noqa: E402
 
 
 def main() -> int:
@@ -22,13 +23,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first", type=int, default=0, help="index of the first sequence")
     parser.add_argument("--examples", type=int, default=3, help="examples shown per class")
+    parser.add_argument("--body-edits-always", action="store_true",
+                        help="every body-only edit takes the bytecode path, however small")
     args = parser.parse_args()
-    session = Session(args.seed)
-    try:
-        summary = session.run(args.sequences, first=args.first)
-    finally:
-        session.close()
+    with body_edits_always() if args.body_edits_always else contextlib.nullcontext() as taken:
+        session = Session(args.seed)
+        try:
+            summary = session.run(args.sequences, first=args.first)
+        finally:
+            session.close()
     print(summary.report(args.examples))
+    if taken is not None:
+        print(f"body-only plans made from the bytecode: {taken['body-only plans']}")
     return 1 if summary.mismatches else 0
 
 

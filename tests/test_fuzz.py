@@ -7,7 +7,7 @@ The engine runs in this process the way the kernel runs it (one Reloader,
 ``python benchmarks/fuzz.py --sequences 2000 --seed N`` is the long mode.
 """
 
-from fuzzing.runner import run
+from fuzzing.runner import body_edits_always, run
 
 SEED = 20261202
 SEQUENCES = 100
@@ -19,3 +19,14 @@ def test_random_edit_sequences_match_a_fresh_import():
     assert summary.saves >= 2 * SEQUENCES
     assert summary.skipped < SEQUENCES // 10, summary.report()
     assert not summary.mismatches, summary.report()
+
+
+def test_body_only_edits_by_bytecode_match_a_fresh_import():
+    """The same, with every body-only edit taking the bytecode path (which the
+    engine takes only for large edits, so the sequences above rarely reach it)."""
+    with body_edits_always() as taken:
+        summary = run(SEQUENCES, SEED + 1, saves=(2, 5))
+    assert taken["body-only plans"] >= SEQUENCES // 4, taken
+    assert summary.skipped < SEQUENCES // 10, summary.report()
+    assert not summary.mismatches, summary.report()
+

@@ -255,3 +255,26 @@ def run(sequences: int, seed: int, saves=(3, 9)) -> Summary:
         return session.run(sequences, saves)
     finally:
         session.close()
+
+
+@contextlib.contextmanager
+def body_edits_always():
+    """Every edit that changed only function bodies takes the bytecode path
+    (:mod:`autoreload_kernel.code_diff`), however small; yields the count of
+    plans it made, so a run can show that the path was taken."""
+    from autoreload_kernel import code_diff, plan
+
+    saved = code_diff.LARGE_SHARE, code_diff.SMALL_FILE, plan.body_edit
+    taken = Counter()
+
+    def counted(*args):
+        edit = saved[2](*args)
+        taken["body-only plans"] += edit is not None
+        return edit
+
+    code_diff.LARGE_SHARE, code_diff.SMALL_FILE, plan.body_edit = 0.0, 0, counted
+    try:
+        yield taken
+    finally:
+        code_diff.LARGE_SHARE, code_diff.SMALL_FILE, plan.body_edit = saved
+
