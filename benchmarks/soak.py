@@ -112,6 +112,8 @@ def _soak_sizes():
         "suspected files": size(lambda: len(r.finder._suspects)),
         "watched modules": size(lambda: len(r.finder.watched)),
         "module attributes": size(lambda: len(vars(__import__("soak_mod")))),
+        "plans prepared, not yet used": size(lambda: len(r.preparer._ready)),
+        "replaced versions not yet freed": size(lambda: len(r.preparer._retired)),
     })
     return out
 '''
@@ -119,7 +121,8 @@ def _soak_sizes():
 #: the sizes that are the engine's own (the others are read from both kernels)
 ENGINE_STATE = ("failure records", "shown-message keys", "history lines", "baselines",
                 "kept statements of the module", "import records", "suspected files",
-                "watched modules", "module attributes")
+                "watched modules", "module attributes", "plans prepared, not yet used",
+                "replaced versions not yet freed")
 
 KINDS = ("function body", "class method", "constant", "def added", "def removed")
 

@@ -13,11 +13,13 @@ save: N used of M").
 
 from __future__ import annotations
 
+import ast
+import os
 import queue
 import re
 import time
 
-from driver import run, settle
+from driver import kernel_with_config, run, settle
 
 V1 = """\
 class C:
@@ -132,3 +134,42 @@ def test_a_syntax_error_met_in_the_background_is_reported_once_at_the_next_cell(
     res = run(kernel, "print(g(), inst.m())")
     assert res.stdout == "v2 m2\n" and "[autoreload]" not in res.stderr, (res.stdout,
                                                                            res.stderr)
+
+
+def _threads(k) -> list[str]:
+    return ast.literal_eval(k.value("sorted(t.name for t in __import__('threading').enumerate())"))
+
+
+def test_one_preparer_thread_and_none_when_polling(kernel, modname, tmp_path):
+    """The thread starts with the first user module, once; with ``poll`` (no
+    inotify) there is none, and edits are still found and applied."""
+    _import(kernel, modname)
+    assert _threads(kernel).count("autoreload-prepare") == 1
+    polled = kernel_with_config(tmp_path, "c.AutoreloadKernel.poll = True\n")
+    try:
+        polled.write("polled_prep.py", V1)
+        run(polled, "import polled_prep\ng = polled_prep.f")
+        polled.write("polled_prep.py", _version(2))
+        time.sleep(WAIT)
+        assert polled.value("g()") == "'v2'"
+        assert "autoreload-prepare" not in _threads(polled)
+        assert "plans built right after the save" not in run(polled, "%autoreload --status").stdout
+    finally:
+        polled.shutdown()
+
+
+def test_the_kernel_shuts_down_with_the_thread_running(fresh_kernel, modname):
+    """A graceful shutdown (what a front end asks for) ends the kernel process
+    at once, while the preparer waits for events or frees a version."""
+    k = fresh_kernel
+    _import(k, modname)
+    k.write(f"{modname}.py", _version(2))
+    time.sleep(WAIT)
+    assert run(k, "print(g())").stdout == "v2\n"
+    k.write(f"{modname}.py", _version(3))  # the thread is woken once more
+    process = k.km.provisioner.process  # the kernel's Popen
+    k.kc.stop_channels()
+    k.km.shutdown_kernel(now=False)
+    assert not k.km.is_alive()
+    # it exited by itself (a kernel that hangs at exit is killed: a signal's code)
+    assert process.wait(timeout=10) == 0

@@ -68,7 +68,7 @@ class Reloader:
         self._stopped = False
         #: builds the plans of saved files in the background (with inotify only);
         #: ``prepare=False`` makes every check build its plans itself
-        self.preparer = Preparer(self.finder, self.store, lambda: self.full) if prepare else None
+        self.preparer = Preparer(self.finder, self.store, self) if prepare else None
         if self.preparer is not None:
             self.finder.on_watcher = self.preparer.start
 

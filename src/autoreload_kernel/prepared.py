@@ -37,6 +37,11 @@ if TYPE_CHECKING:  # imported where used: the kernel starts without the diff mac
 SETTLE = 0.02
 #: ... but a file written without pause is read after this long anyway.
 SETTLE_MAX = 0.1
+#: A thread with replaced versions to free (see :meth:`Preparer.retire`) wakes
+#: after this many seconds even without a save ...
+RETIRE_AFTER = 0.5
+#: ... and never holds more than this many: beyond, the oldest goes at once.
+RETIRE_MAX = 8
 #: At most this many seconds a check waits for a plan being built for the very
 #: bytes it read (the thread has a head start; starting over costs more).
 WAIT_MAX = 30.0
@@ -97,10 +102,10 @@ _TRAP = _WarningTrap()
 class Preparer:
     """The background thread and the plans it has ready, by module name."""
 
-    def __init__(self, finder, store, full_of):
+    def __init__(self, finder, store, policy):
         self._finder = finder
         self._store = store
-        self._full_of = full_of  # -> the reloader's current ``full`` choice
+        self._policy = policy  # the Reloader: its ``mode`` and ``full`` choices
         self._ready: dict[str, Prepared] = {}
         self._thread: threading.Thread | None = None
         self._wake: tuple[int, int] | None = None
@@ -185,15 +190,21 @@ class Preparer:
         self.used += 1
         return entry
 
-    def retire(self, *objects) -> None:
-        """Free ``objects`` on our thread, when it next wakes (the next save):
-        what a reload replaced (the old version's trees, the plan and its
-        code).  Engine data only, no object of the user's, so no user code
-        runs when it goes; freeing a large module's trees costs milliseconds
-        the next cell should not wait for.  (Not woken now: handing the
-        interpreter lock over would cost the shell thread as much.)"""
+    def retire(self, parsed: list, plans: dict, compiled: dict) -> None:
+        """Free what a reload replaced on our thread (the old versions' trees,
+        the plans and their code): it wakes for the next save, or
+        :data:`RETIRE_AFTER` into its next wait.  Freeing a large module's
+        trees costs milliseconds the next cell should not wait for; waking
+        the thread now would cost the shell thread as much (the interpreter
+        lock goes over to it).  Only engine data goes there: the live
+        functions a body-only plan names are let go of here, so no object of
+        the user's can be freed, and no ``__del__`` run, off the shell thread."""
+        for plan in plans.values():
+            plan.bodies = None
         if self.running:
-            self._retired.append(objects)
+            self._retired.append((parsed, plans, compiled))
+            if len(self._retired) > RETIRE_MAX:
+                del self._retired[0]
 
     # -- the thread ---------------------------------------------------------------------
     def _run(self, watcher) -> None:
@@ -201,11 +212,12 @@ class Preparer:
         wake = self._wake[0]
         try:
             while not self._stopping:
-                if not watcher.wait(None, wake):
-                    _drain(wake)  # woken to stop
-                    continue
+                ready = watcher.wait(RETIRE_AFTER if self._retired else None, wake)
                 retired, self._retired = self._retired, []
                 del retired
+                if not ready:
+                    _drain(wake)  # woken to stop, or only to free
+                    continue
                 touched, overflow = watcher.collect()
                 waited = 0.0
                 while waited < SETTLE_MAX and watcher.wait(SETTLE, wake):
@@ -228,7 +240,7 @@ class Preparer:
     def _prepare(self, name: str) -> None:
         watched = self._finder.watched.get(name)
         base = self._store.baselines.get(name)
-        if watched is None or base is None or not _TRAP.intact():
+        if watched is None or base is None or self._policy.mode == "off" or not _TRAP.intact():
             return
         path = watched.path
         base_source, old = base.source, base.parsed
@@ -243,7 +255,7 @@ class Preparer:
         if source == base_source or not source.strip():
             self._ready.pop(name, None)
             return
-        full = self._full_of()
+        full = self._policy.full
         _TRAP.warned = False
         with self._done:
             self._working = (name, base_source, source)
