@@ -184,7 +184,7 @@ def _same_frame(old: CodeType, new: CodeType, scope: tuple, found: _Found) -> bo
                 functions.append((scope, a, b, not same_code(a, b)))
         elif index == masked[0]:
             continue  # the class's first line (3.13+)
-        elif kind is not type(b) or a != b or kind in _BY_TEXT and repr(a) != repr(b):
+        elif kind is not type(b) or a != b or kind in _BY_TEXT and not _same_text(a, b):
             return False
     return True
 
@@ -226,14 +226,25 @@ def _same_consts(ca: tuple, cb: tuple) -> bool:
         if kind is CodeType:
             if type(y) is not CodeType or not same_code(x, y):
                 return False
-        elif kind is not type(y) or x != y or kind in _BY_TEXT and repr(x) != repr(y):
+        elif kind is not type(y) or x != y or kind in _BY_TEXT and not _same_text(x, y):
             return False
     return True
 
 
 #: equal constants the compiler keeps apart (0.0 and -0.0, and containers of
-#: them): their text tells them apart
+#: them, or of 1 and True): their text tells them apart
 _BY_TEXT = frozenset({float, complex, tuple, frozenset})
+
+
+def _same_text(a, b) -> bool:
+    """Two equal constants of a type in ``_BY_TEXT``: the same constant?  A
+    container of plain items (the defaults of a ``def``) is when its items'
+    types are; otherwise the text tells."""
+    if type(a) in (tuple, frozenset):
+        kinds = tuple(map(type, a))
+        if _BY_TEXT.isdisjoint(kinds):
+            return kinds == tuple(map(type, b))
+    return repr(a) == repr(b)
 _qualname = attrgetter("co_qualname" if sys.version_info >= (3, 11) else "co_name")
 _exceptions = (attrgetter("co_exceptiontable") if sys.version_info >= (3, 11)
                else lambda code: None)
@@ -303,8 +314,7 @@ def _match(found: _Found, path: str, namespace: dict) -> BodyEdit | None:
     """Find the live function of each compiled one; None if a changed one is missing."""
     module_name = namespace.get("__name__", "")
     loaded = found.loaded
-    if loaded and any(diff and _qualname(b).rpartition(".")[2] in loaded
-                      for _scope, _a, b, diff in found.functions):
+    if loaded and any(diff and b.co_name in loaded for _scope, _a, b, diff in found.functions):
         return None  # module or class code calls it (a decorator): run it again instead
     edit = BodyEdit()
     owners: dict[tuple, dict] = {(): namespace}
@@ -315,7 +325,7 @@ def _match(found: _Found, path: str, namespace: dict) -> BodyEdit | None:
             owners[scope] = cls.__dict__
             if "__firstlineno__" in cls.__dict__:
                 edit.class_lines.append((cls, new.co_firstlineno))
-    functions, names = edit.functions, edit.names
+    functions, names = edit.functions, {}
     for scope, old, new, diff in found.functions:
         owner = owners.get(scope)
         if owner is None:
@@ -340,9 +350,8 @@ def _match(found: _Found, path: str, namespace: dict) -> BodyEdit | None:
         if diff:
             if cache is not None:
                 edit.caches.append(cache)
-            top = scope[0] if scope else name
-            if top not in names:
-                names.append(top)
+            names[scope[0] if scope else name] = None
+    edit.names = list(names)
     return edit
 
 
