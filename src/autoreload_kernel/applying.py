@@ -13,6 +13,8 @@ import ast
 import warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_not, or_
 from types import ModuleType
 
 from . import class_members
@@ -80,14 +82,13 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
     result = Applied()
     patcher = Patcher(plan.keep, plan.dropped, plan.redecorated)
     rebuilt = plan.rebuilt
-    previous_objects = {id(v) for v in before.values()}
-    for name, value in list(ns.items()):
-        old_value = before.get(name, MISSING)
+    previous_objects = None
+    for name, value, old_value in _changed_names(ns, before):
         if old_value is MISSING:
             result.added.append(name)
             continue
-        if old_value is value:
-            continue
+        if previous_objects is None:
+            previous_objects = set(map(id, before.values()))
         kept = value
         if name in rebuilt and _own(old_value, module) and _own(value, module) and (
             id(value) not in previous_objects
@@ -126,11 +127,10 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
         result.patched.extend(class_members.patch(plan.class_edits, staged, module, patcher))
     result.notes.extend(patcher.notes)
     patcher.update_closures()
-    replaced = patcher.replaced  # id(new object) -> ...: looked up inline, per name
-    for name, value in list(ns.items()) if replaced else ():
-        if id(type(value)) in replaced:
+    for name, value in _touched_by(patcher.replaced, ns):
+        if id(type(value)) in patcher.replaced:
             patcher.adopt_instance(value)
-        survivor = patcher.old_for(value) if id(value) in replaced else value
+        survivor = patcher.old_for(value)
         if survivor is not value:
             # A re-run statement captured a def's new object (`ALIAS = f`): the
             # module keeps one object per def, the patched old one.
@@ -161,6 +161,30 @@ def _take_bodies(edit: BodyEdit) -> Applied:
         type.__setattr__(cls, "__firstlineno__", line)  # what inspect reads on 3.13+
     patcher.update_closures()
     return Applied(patched=list(edit.names), notes=patcher.notes)
+
+
+def _changed_names(ns: dict, before: dict):
+    """(name, value, value before) for the names the run bound or rebound; the
+    identity tests run in C, so a large module's unchanged names cost little."""
+    names = list(ns)
+    values = list(ns.values())
+    olds = list(map(before.get, names, repeat(MISSING)))
+    for index in compress(range(len(names)), map(is_not, values, olds)):
+        yield names[index], values[index], olds[index]
+
+
+def _touched_by(replaced: dict, ns: dict):
+    """(name, value) for the names whose value, or its class, took another's place,
+    or that hold a container (it may hold such an object); none if nothing did."""
+    if not replaced:
+        return
+    names = list(ns)
+    values = list(ns.values())
+    hit = map(or_, map(replaced.__contains__, map(id, values)),
+              map(replaced.__contains__, map(id, map(type, values))))
+    hit = map(or_, hit, map(isinstance, values, repeat((dict, list, set))))
+    for index in compress(range(len(names)), hit):
+        yield names[index], values[index]
 
 
 @contextmanager

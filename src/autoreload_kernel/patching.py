@@ -428,8 +428,12 @@ class Patcher:
     def restore_in(self, container) -> None:
         """A module-level dict/list/set that a re-run decorator filled with new
         objects: put the surviving (patched) objects back in their place."""
-        if not self._replaced:
+        replaced = self._replaced
+        if not replaced:
             return
+        values = container.values() if isinstance(container, dict) else container
+        if not any(map(replaced.__contains__, map(id, values))):
+            return  # looked at in C: most containers hold none
         if isinstance(container, dict):
             for key, value in list(container.items()):
                 if id(value) in self._replaced:
