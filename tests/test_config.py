@@ -116,3 +116,20 @@ def test_poll_trait_finds_edits_without_inotify(tmp_path):
             os.close(fd)
     finally:
         k.shutdown()
+
+
+def test_exclude_prefix_covers_the_package_and_its_submodules_only(kernel, modname):
+    """`pkg.` in exclude: the package and every submodule; not a sibling whose
+    name merely starts the same way."""
+    kernel.write(f"{modname}/__init__.py", "def value():\n    return 'p1'\n")
+    kernel.write(f"{modname}/sub.py", "def value():\n    return 's1'\n")
+    kernel.write(f"{modname}x.py", "def value():\n    return 'x1'\n")
+    assert kernel.execute(f"import {modname}, {modname}.sub, {modname}x").ok
+    res = kernel.execute(f"%config AutoreloadKernel.exclude = [{modname + '.'!r}]")
+    assert res.ok, res.traceback
+    kernel.write(f"{modname}/__init__.py", "def value():\n    return 'p2'\n")
+    kernel.write(f"{modname}/sub.py", "def value():\n    return 's2'\n")
+    kernel.write(f"{modname}x.py", "def value():\n    return 'x2'\n")
+    got = kernel.value(f"({modname}.value(), {modname}.sub.value(), {modname}x.value())")
+    assert got == "('p1', 's1', 'x2')", got
+    kernel.execute("%config AutoreloadKernel.exclude = []")

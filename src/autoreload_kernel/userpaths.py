@@ -55,22 +55,28 @@ def system_dirs() -> tuple[str, ...]:
     return tuple(sorted({f(p) for p in found for f in (_plain, _norm)}))
 
 
-def _matches(name: str, patterns) -> bool:
-    for pat in patterns:
-        if pat.endswith("."):
-            if name.startswith(pat) or name == pat[:-1]:
-                return True
-        elif name == pat or name.startswith(pat + "."):
-            return True
-    return False
+class _Names:
+    """Module names, or prefixes ending in '.', as one set and one tuple: a
+    module matches itself and its submodules (two C calls per module asked)."""
+
+    def __init__(self, patterns):
+        self.patterns = tuple(patterns)
+        self._exact = frozenset(p.rstrip(".") for p in self.patterns)
+        self._prefixes = tuple(p if p.endswith(".") else p + "." for p in self.patterns)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._exact or name.startswith(self._prefixes)
+
+
+_ALWAYS = _Names(_ALWAYS_EXCLUDED)
 
 
 class ModuleFilter:
     """Answers "is this module one of the user's?" with a per-path cache."""
 
     def __init__(self, include=(), exclude=()):
-        self.include = tuple(include)
-        self.exclude = tuple(exclude)
+        self.include = include
+        self.exclude = exclude
         self._system = system_dirs()
         self._by_dir: dict[str, bool] = {}
 
@@ -79,12 +85,28 @@ class ModuleFilter:
             marker in directory for marker in _INSTALLED_MARKERS
         )
 
+    @property
+    def include(self) -> tuple:
+        return self._include.patterns
+
+    @include.setter
+    def include(self, names) -> None:
+        self._include = _Names(names)
+
+    @property
+    def exclude(self) -> tuple:
+        return self._exclude.patterns
+
+    @exclude.setter
+    def exclude(self, names) -> None:
+        self._exclude = _Names(names)
+
     def wants(self, name: str, path: str | None) -> bool:
-        if _matches(name, _ALWAYS_EXCLUDED) or _matches(name, self.exclude):
+        # Asked for every module at start and for every import: the cheapest
+        # tests first (most modules are compiled extensions or the system's).
+        if not path or not path.endswith(".py") or name in _ALWAYS or name in self._exclude:
             return False
-        if not path or not path.endswith(".py"):
-            return False
-        if _matches(name, self.include):
+        if name in self._include:
             return True
         directory = os.path.dirname(path)
         known = self._by_dir.get(directory)
