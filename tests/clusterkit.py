@@ -87,8 +87,10 @@ class Processes:
 
 def other_python_venv(base: Path) -> tuple[Path, str]:
     """A venv of another CPython than the kernel's (pyenv's, see test_pythons) with
-    this distributed and this project in it; skips when none is installed."""
+    this distributed, this ipyparallel and this project in it; skips when none
+    is installed."""
     import distributed
+    import ipyparallel
     import pytest
     from test_pythons import VERSIONS, find_python
 
@@ -102,7 +104,8 @@ def other_python_venv(base: Path) -> tuple[Path, str]:
     venv = base / "venv"
     subprocess.run([exe, "-m", "venv", str(venv)], check=True, timeout=300)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
-    for args in ([f"distributed=={distributed.__version__}"],
+    for args in ([f"distributed=={distributed.__version__}",
+                  f"ipyparallel=={ipyparallel.__version__}"],
                  ["--no-deps", str(Path(__file__).resolve().parents[1])]):
         proc = subprocess.run(pip + args, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]

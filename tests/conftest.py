@@ -41,3 +41,17 @@ def modname(request):
     """A module name no other test in the session uses."""
     base = "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:40]
     return f"m{next(_counter)}_{base}".lower()
+
+
+@pytest.fixture(scope="session")
+def other_python(tmp_path_factory):
+    """A venv of another CPython with distributed, ipyparallel and this project
+    (see clusterkit), made in the background: the cluster test modules ask for it
+    as they start and use it in their last tests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clusterkit import other_python_venv
+
+    pool = ThreadPoolExecutor(1)
+    yield pool.submit(other_python_venv, tmp_path_factory.mktemp("other-python"))
+    pool.shutdown()

@@ -6,14 +6,13 @@ from __future__ import annotations
 import ast
 import platform
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 pytest.importorskip("distributed")
 
-from clusterkit import (Processes, bin_of, clean_env, edit, ok, other_python_venv,  # noqa: E402
-                        wait_for_file, write_package)
+from clusterkit import (Processes, bin_of, clean_env, edit, ok, wait_for_file,  # noqa: E402
+                        write_package)
 
 CALC = "shop/calc.py"
 
@@ -311,11 +310,8 @@ def test_cli_cluster_without_shared_files(fresh_kernel, tmp_path):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def other_python(tmp_path_factory):
-    """The other Python's venv, made while the tests before the one using it run."""
-    pool = ThreadPoolExecutor(1)
-    yield pool.submit(other_python_venv, tmp_path_factory.mktemp("other-python"))
-    pool.shutdown()
+def _other_python_early(other_python):
+    """Start making the other Python's venv while the tests before it run."""
 
 
 def test_worker_on_another_python(fresh_kernel, tmp_path, other_python):

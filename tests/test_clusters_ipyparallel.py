@@ -19,7 +19,12 @@ def values(res) -> list:
     return ast.literal_eval(res.stdout.strip().splitlines()[-1])
 
 
-def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path):
+@pytest.fixture(scope="module", autouse=True)
+def _other_python_early(other_python):
+    """Start making the other Python's venv (if no test before did)."""
+
+
+def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path, other_python):
     """(c) ipyparallel.Cluster(n=2): first contact ships the package, direct and
     load-balanced views run the new code with the engine's module patched in
     place (state kept, new helpers); (d) an engine started after the edit;
@@ -139,4 +144,25 @@ def test_engines_direct_and_load_balanced(fresh_kernel, tmp_path):
     assert "[autoreload]" not in res.stderr, res.stderr
     status = ok(k, "%autoreload --status").stdout
     assert "every worker runs the kernel's versions" in status, status
+
+    # An engine on another Python joins (ipyparallel sends functions as
+    # bytecode, so the user's own functions cannot run there): it is named
+    # once with the fix, it stays up, and it got the package (as source).
+    venv, version = other_python.result()
+    res = ok(k, f"""
+        os.chdir({str(engines_dir)!r})
+        try:
+            cluster.start_engines_sync(
+                n=1, engine_cmd=[{str(venv / "bin" / "python")!r}, "-m", "ipyparallel.engine"])
+        finally:
+            os.chdir(here)
+        rc.wait_for_engines(5, timeout=90)
+        print([rc[4].apply_sync(eval, "__import__('platform').python_version()"),
+               rc[4].apply_sync(eval, "__import__('shop.calc').calc.f(1)")])
+    """, timeout=180)
+    python, value = values(res)
+    assert python.rsplit(".", 1)[0] == version and value == 111
+    said = [line for line in res.stderr.splitlines() if line.startswith("[autoreload]")]
+    assert len(said) == 1 and f"engine 4 runs Python {version}" in said[0], res.stderr
+    assert "start the engines with Python" in said[0], said
     ok(k, "cluster.stop_cluster_sync()", timeout=60)

@@ -3,7 +3,7 @@
 ipyparallel ships a function's code by value but runs it with the engine's
 own module globals, so without the module's new version on the engine the new
 ``f`` would call the old helpers.  Edits go to every engine with a direct
-``apply_async``; engines that register later get every shipped module from the
+``apply_async`` of an entry point sent by reference (``worker.Entry``); engines that register later get every shipped module from the
 client's registration callback, sent before any task the user submits after
 the engine appears.
 
@@ -20,6 +20,7 @@ import weakref
 import ipyparallel
 
 from .hooks import after_init
+from .worker import Entry
 
 _clients: "weakref.WeakSet" = weakref.WeakSet()
 _scanned = False
@@ -79,11 +80,14 @@ class IpyparallelAdapter:
         return client is not None and not getattr(client, "_closed", False)
 
     def call_all(self, function, *args, timeout: float = 60) -> dict:
+        """``function`` (one of ``worker``'s entry points) on every engine, sent
+        by reference: an engine on another Python could not run its bytecode."""
         client = self.client
+        entry = Entry(function.__name__)
         pending = []
         for eid in list(client.ids):
             try:
-                pending.append((eid, client[eid].apply_async(function, *args)))
+                pending.append((eid, client[eid].apply_async(entry, *args)))
             except Exception as err:  # noqa: BLE001
                 pending.append((eid, err))
         return {f"engine {eid}": self._result(ar, timeout) for eid, ar in pending}
@@ -107,7 +111,7 @@ class IpyparallelAdapter:
         eid = event.get("id")
         try:
             self._late.append((eid, self.client[eid].apply_async(
-                _receive(), self.versions, self.kernel)))
+                Entry("receive"), self.versions, self.kernel)))
         except Exception as err:  # noqa: BLE001 - never break the client
             self._late.append((eid, err))
 
@@ -123,8 +127,3 @@ class IpyparallelAdapter:
                 done[f"engine {eid}"] = self._result(ar, 0)
         return done
 
-
-def _receive():
-    from .worker import receive
-
-    return receive

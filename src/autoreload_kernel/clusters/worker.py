@@ -184,3 +184,18 @@ def needs(manifest: dict[str, str], kernel) -> dict:
 def receive(versions, kernel) -> dict:
     """Bring the given versions (or deltas) here: write files, apply edits in place."""
     return _guarded(lambda side: side.receive(list(versions)), kernel)
+
+
+class Entry:
+    """``needs`` or ``receive`` as an object that pickles by reference (module and
+    name).  ipyparallel sends a function as its bytecode, which an engine on
+    another Python version runs wrongly or dies on; this runs the engine's own."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args):
+        return globals()[self.name](*args)
+
+    def __repr__(self):
+        return f"autoreload_kernel.clusters.worker.{self.name}"
