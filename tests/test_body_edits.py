@@ -89,6 +89,9 @@ def fails():
 
 def still():
     raise ValueError("unchanged")
+
+
+DIVIDE = lambda x: x / 0  # noqa: E731
 '''
 
 
@@ -169,7 +172,7 @@ def test_every_body_changed_reaches_held_objects(k, modname):
 def test_tracebacks_show_the_moved_lines(k, modname):
     m = modname
     k.write(f"{m}.py", source(1))
-    run(k, f"import {m}")
+    run(k, f"import {m}\nimport inspect")
     # lines added at the top move every definition down; most bodies change too
     top = "\n".join(f"# comment line {i}" for i in range(12))
     text = source(2, top=top)
@@ -179,9 +182,12 @@ def test_tracebacks_show_the_moved_lines(k, modname):
     want = text.splitlines().index('    raise ValueError("fails at version %d" % x)') + 1
     shown = re.sub(r"\x1b\[[0-9;]*m", "", res.traceback)
     assert f"{m}.py:{want}" in shown, shown
-    # a function the edit did not change, only moved
+    # a function and a lambda the edit did not change, only moved
     res = k.execute(f"{m}.still()")
     want = text.splitlines().index('    raise ValueError("unchanged")') + 1
+    assert f"{m}.py:{want}" in re.sub(r"\x1b\[[0-9;]*m", "", res.traceback), res.traceback
+    res = k.execute(f"{m}.DIVIDE(1)")
+    want = text.splitlines().index("DIVIDE = lambda x: x / 0  # noqa: E731") + 1
     assert f"{m}.py:{want}" in re.sub(r"\x1b\[[0-9;]*m", "", res.traceback), res.traceback
     lines = text.splitlines()
     for obj, first in ((f"{m}.filler_010", "def filler_010(x):"),

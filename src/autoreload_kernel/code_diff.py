@@ -145,6 +145,9 @@ class _Found:
         self.classes: list[tuple[tuple, CodeType]] = []
         #: names module-level and class-level code reads as variables
         self.loaded: set[str] = set()
+        #: lambdas at module or class level that moved: (class path, first
+        #: line, name) -> new code
+        self.lambdas: dict[tuple, CodeType] = {}
         #: the new version's module code
         self.code: CodeType | None = None
 
@@ -171,6 +174,8 @@ def _same_frame(old: CodeType, new: CodeType, scope: tuple, found: _Found) -> bo
                 if not same_code(a, b):
                     return False
                 found.loaded |= _loaded_names(b)
+                if a.co_name == "<lambda>" and a.co_firstlineno != b.co_firstlineno:
+                    found.lambdas[(scope, a.co_firstlineno, a.co_name)] = b
             elif not a.co_flags & _CO_OPTIMIZED:  # a class body
                 if b.co_flags & _CO_OPTIMIZED:
                     return False
@@ -352,6 +357,14 @@ def _match(found: _Found, path: str, namespace: dict) -> BodyEdit | None:
                 edit.caches.append(cache)
             names[scope[0] if scope else name] = None
     edit.names = list(names)
+    if found.lambdas:  # a lambda bound at module or class level takes its new lines
+        for scope, owner in owners.items():
+            for value in list(owner.values()):
+                if type(value) is FunctionType and value.__code__.co_filename == path:
+                    code = value.__code__
+                    new = found.lambdas.get((scope, code.co_firstlineno, code.co_name))
+                    if new is not None:
+                        functions.append((value, new, False))
     return edit
 
 
