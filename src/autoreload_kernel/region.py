@@ -37,7 +37,7 @@ class Region:
 
     def __init__(self, old: ParsedModule, new: ParsedModule):
         link = new.made_from
-        if link is None or link[0] is not old:
+        if link is None or link[0]() is not old:
             raise Whole
         _, first, cut, count = link
         self.old, self.new, self.first, self.cut = old, new, first, cut

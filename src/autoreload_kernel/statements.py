@@ -16,6 +16,7 @@ import __future__
 import ast
 import copy
 import re
+import weakref
 from bisect import bisect_right
 from collections import defaultdict
 
@@ -320,9 +321,10 @@ class ParsedModule:
         #: runs of unchanged ones not parsed yet
         self.items = stmts
         self.filename = filename
-        #: (the version this one was made from, index of the first item that
-        #: differs, index in that version's items where the shared tail starts, number
-        #: of new items): set by :meth:`update`, read by the diff
+        #: (a weak reference to the version this one was made from, index of the
+        #: first item that differs, index in that version's items where the shared
+        #: tail starts, number of new items): set by :meth:`update`, read by the
+        #: diff.  Weak: a strong one would keep every earlier version alive.
         self.made_from: tuple | None = None
         self._keys: list[tuple] | None = None
         self._starts: list[int] | None = None
@@ -455,7 +457,7 @@ class ParsedModule:
             [s.moved(delta) for s in after] if delta else after), filename)
         # the next version bisects these: carry them over instead of walking every statement
         cut = len(stmts) - len(after)
-        new.made_from = (self, len(before), cut, len(middle))
+        new.made_from = (weakref.ref(self), len(before), cut, len(middle))
         new._starts = self.starts[: len(before)] + [s.start for s in middle] + (
             [x + delta for x in self.starts[cut:]] if delta else self.starts[cut:])
         new._ends = self.ends[: len(before)] + [s.end for s in middle] + (
