@@ -13,6 +13,8 @@ Timing is not judged here: that is benchmarks/soak.py.
 
 from __future__ import annotations
 
+import time
+
 from autoreload_kernel.prepared import RETIRE_MAX
 from driver import ev, run
 
@@ -103,3 +105,23 @@ def test_engine_records_and_live_objects_do_not_grow_with_edits(fresh_kernel, mo
     grew = {key: (first[key], second[key]) for key in first if second[key] > first[key]}
     assert not grew, f"grew from edit {2 * EDITS} to edit {3 * EDITS}: {grew}"
     assert first["failure records"] == 0 and first["watched modules"] >= 2, first
+
+
+PREPARER = "get_ipython().kernel.reloader.preparer"
+
+
+def test_the_preparer_keeps_working_after_idle_pauses(fresh_kernel, modname):
+    """Pauses longer than the preparer's wait for freeing (0.5 s) between
+    saves: each save still gets its plan built in the background, and what a
+    reload replaced is freed during the pause, without a save."""
+    k, m = fresh_kernel, modname
+    k.write(f"{m}.py", "def f():\n    return 0\n")
+    run(k, f"import {m}")
+    for i in range(1, 4):
+        built = ev(k, f"{PREPARER}.built")
+        k.write(f"{m}.py", f"def f():\n    return {i}\n")
+        time.sleep(2.0)  # no request meanwhile: its check would reload the file itself
+        assert ev(k, f"{PREPARER}.built") == built + 1, f"save {i}: no plan built in 2 s"
+        assert ev(k, f"{m}.f()") == i
+        run(k, "import time; time.sleep(1.5)")  # idle: longer than the wait before freeing
+        assert ev(k, f"len({PREPARER}._retired)") == 0, f"save {i}: not freed while idle"

@@ -127,7 +127,8 @@ class Preparer:
         if self._thread is not None or not _TRAP.install():
             return
         self._wake = os.pipe()
-        os.set_blocking(self._wake[1], False)
+        for fd in self._wake:  # a read of an empty wake pipe must not block the thread
+            os.set_blocking(fd, False)
         self._thread = threading.Thread(target=self._run, args=(watcher,),
                                         name="autoreload-prepare", daemon=True)
         self._thread.start()
@@ -194,16 +195,19 @@ class Preparer:
         """Free what a reload replaced on our thread (the old versions' trees,
         the plans and their code): it wakes for the next save, or
         :data:`RETIRE_AFTER` into its next wait.  Freeing a large module's
-        trees costs milliseconds the next cell should not wait for; waking
-        the thread now would cost the shell thread as much (the interpreter
-        lock goes over to it).  Only engine data goes there: the live
+        trees costs milliseconds the next cell should not wait for, so a
+        thread waiting for the next save without a time limit is only poked
+        into a timed wait, and frees :data:`RETIRE_AFTER` later.  Only engine
+        data goes there: the live
         functions a body-only plan names are let go of here, so no object of
         the user's can be freed, and no ``__del__`` run, off the shell thread."""
         for plan in plans.values():
             plan.bodies = None
         if self.running:
             self._retired.append((parsed, plans, compiled))
-            if len(self._retired) > RETIRE_MAX:
+            if len(self._retired) == 1:
+                self._poke()  # it may be waiting with no time limit
+            elif len(self._retired) > RETIRE_MAX:
                 del self._retired[0]
 
     # -- the thread ---------------------------------------------------------------------
@@ -213,11 +217,12 @@ class Preparer:
         try:
             while not self._stopping:
                 ready = watcher.wait(RETIRE_AFTER if self._retired else None, wake)
+                if not ready and _drain(wake) and self._retired and not self._stopping:
+                    continue  # poked by retire(): free after the timed wait, not now
                 retired, self._retired = self._retired, []
                 del retired
                 if not ready:
-                    _drain(wake)  # woken to stop, or only to free
-                    continue
+                    continue  # woken to stop, or only to free
                 touched, overflow = watcher.collect()
                 waited = 0.0
                 while waited < SETTLE_MAX and watcher.wait(SETTLE, wake):
@@ -313,11 +318,12 @@ class Preparer:
         self.built += 1
 
 
-def _drain(fd: int) -> None:
+def _drain(fd: int) -> bool:
+    """Empty the wake pipe; True if something was in it (a poke)."""
     try:
-        os.read(fd, 4096)
+        return bool(os.read(fd, 4096))
     except BlockingIOError:
-        pass
+        return False
 
 
 __all__ = ["Preparer", "Prepared"]
