@@ -110,6 +110,12 @@ def _reloader():
     # whole reload (diff and compile included), not take a plan built meanwhile.
     r = Reloader(shell=None, prepare=False)
     r.start()
+    # The diff and patch modules load on the engine's first reload (in a kernel the
+    # preparer thread loads them right after the first save).  Load them now: a row
+    # that times one reload per interpreter times that reload, not this import.
+    importlib.import_module("autoreload_kernel.applying")
+    importlib.import_module("autoreload_kernel.plan")
+    importlib.import_module("autoreload_kernel.ordering")
     return r
 
 
