@@ -85,9 +85,13 @@ _soak_cells, _soak_checks = _soak_timers()
 #: defined in the kernel once: sizes of the engine's state, each read defensively
 SIZES_CELL = r'''
 def _soak_sizes():
-    import gc, threading
+    import gc, threading, time
     k = get_ipython().kernel
     r = getattr(k, "reloader", None)
+    if getattr(r, "preparer", None) is not None:
+        # read both times in the same state: the preparer thread frees what a
+        # reload replaced 0.5 s after it (not right after the cell)
+        time.sleep(0.6)
     def size(get):
         try:
             return get()
