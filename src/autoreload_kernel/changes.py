@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from .inotify import open_watcher
-from .sources import SourceStore, settled, stamp_of
+from .sources import Baseline, SourceStore, settled, stamp_of
 from .userpaths import ModuleFilter
 
 
@@ -41,14 +41,6 @@ class Read:
     problem: str | None = None
 
 
-@dataclass(slots=True)
-class _Watched:
-    module: ModuleType
-    path: str
-    stamp: tuple | None
-    settled: bool
-
-
 class ChangeFinder:
     """Keeps the list of the user's modules and reports the files that changed."""
 
@@ -57,10 +49,14 @@ class ChangeFinder:
         self.filter = modfilter
         self.use_inotify = use_inotify
         self.watcher = None  # opened with the first user module (ctypes costs start time)
-        self.watched: dict[str, _Watched] = {}
+        #: the user's modules, each through its baseline (``.module``, ``.path``, ``.stamp``)
+        self.watched: dict[str, Baseline] = {}
         self.missing: set[str] = set()
-        self._names_at: dict[str, list[str]] = {}
-        self._known: dict[str, ModuleType] = {}
+        #: path -> the name watched there, or a list when several names share it
+        self._names_at: dict[str, str | list[str]] = {}
+        #: the modules of sys.modules that are not the user's, as last looked at
+        self._others: dict[str, ModuleType] = {}
+        #: len(sys.modules) when ``watched`` and ``_others`` last covered it (-1: look at all)
         self._known_len = -1
         self._suspects: set[str] = set()
         self._polled: set[str] = set()
@@ -85,25 +81,37 @@ class ChangeFinder:
         fresh = self.store.fresh
         if len(modules) == self._known_len and not fresh:
             return
-        fresh_names = list(fresh)
-        names = set(fresh)
+        # recorded by the hook on another thread: considered afresh (read once)
+        hooked = set(fresh)
         fresh.clear()
-        known = self._known
-        names.update(modules.keys() - known.keys())
-        if len(known) + len(names) > len(modules):
-            for gone in known.keys() - modules.keys():
-                del known[gone]
-                self._forget(gone)
-        hooked = set(fresh_names)
+        watched, others = self.watched, self._others
+        if self._known_len < 0:  # the first time, or the filter changed: all again
+            others.clear()
+            names = set(modules)
+        else:
+            names = modules.keys() - watched.keys() - others.keys()
+            if len(watched) + len(others) + len(names) > len(modules):
+                for gone in [n for n in watched if n not in modules]:
+                    self._forget(gone)
+                for gone in [n for n in others if n not in modules]:
+                    del others[gone]
+            names |= hooked
         for name in names:
             mod = modules.get(name)
-            if mod is None:
-                continue
-            known[name] = mod
-            self._consider(name, mod, name in hooked)
+            if mod is not None:
+                self._consider(name, mod)
+                self._place(name, mod)
         self._known_len = len(modules)
 
-    def _recorded(self, name: str) -> None:
+    def _place(self, name: str, mod) -> None:
+        """Remember a considered module: in ``watched`` if it is the user's, else
+        among the others (so neither is looked at again until sys.modules changes)."""
+        if name in self.watched:
+            self._others.pop(name, None)
+        else:
+            self._others[name] = mod
+
+    def _recorded(self, name: str, polled: bool) -> None:
         """The import hook just read ``name``: watch it now, not in the next cell.
 
         Only on the main thread, where checks run; other threads leave it to
@@ -113,24 +121,22 @@ class ChangeFinder:
         if mod is None or threading.current_thread() is not threading.main_thread():
             self.store.fresh.append(name)
             return
-        if name not in self._known and self._known_len >= 0:
+        if self._known_len >= 0 and name not in self.watched and name not in self._others:
             # sys.modules grew by this module and we know it: if nothing else
-            # came in, the next check need not compare sys.modules with _known.
+            # came in, the next check need not compare sys.modules with ours.
             self._known_len += 1
-        self._known[name] = mod
-        self._consider(name, mod, hooked=True)
+        self._consider(name, mod, hooked=True, polled=polled)
+        self._place(name, mod)
 
-    def _consider(self, name: str, mod, hooked: bool = False) -> None:
+    def _consider(self, name: str, mod, hooked: bool = False, polled: bool = True) -> None:
         """Watch ``mod`` if it is the user's.  ``hooked``: the import hook just
-        recorded it, so the filter and the symlink test already ran there."""
+        recorded it, so the filter and the symlink test already ran there and
+        ``polled`` says whether only a stat can see its changes."""
         path = getattr(mod, "__file__", None)
         base = self.store.baselines.get(name)
         if hooked and base is not None and base.path == path:
-            if name in self.watched:
-                self._forget(name)
-            self.watched[name] = _Watched(mod, path, base.stamp, base.settled)
-            self._names_at.setdefault(path, []).append(name)
-            if base.link or not base.watched_first:
+            self._watch(name, mod, base)
+            if polled:
                 self._polled.add(name)
                 self._suspects.add(name)
             # else any write after the hook's read is an inotify event, however
@@ -143,13 +149,30 @@ class ChangeFinder:
             base = self.store.read_now(name, path)
             if base is None:
                 return
-        self._forget(name)
-        self.watched[name] = _Watched(mod, path, base.stamp, base.settled)
-        self._names_at.setdefault(path, []).append(name)
+        self._watch(name, mod, base)
         if os.path.islink(path) or not self._watch_dir_of(path):
             self._polled.add(name)
         # The file may have been saved between the import and now.
         self._suspects.add(name)
+
+    def _watch(self, name: str, mod, base: Baseline) -> None:
+        self._forget(name)
+        base.module = mod
+        self.watched[name] = base
+        names = self._names_at.get(base.path)
+        if names is None:
+            self._names_at[base.path] = name  # one name per path: no list
+        elif isinstance(names, str):
+            self._names_at[base.path] = [names, name]
+        else:
+            names.append(name)
+
+    def names_at(self, path: str) -> tuple[str, ...]:
+        """The watched module names whose file is ``path``."""
+        names = self._names_at.get(path)
+        if names is None:
+            return ()
+        return (names,) if isinstance(names, str) else tuple(names)
 
     def _watch_dir_of(self, path: str) -> bool:
         """Watch ``path``'s directory with inotify; False if that is not possible."""
@@ -167,16 +190,20 @@ class ChangeFinder:
     def _forget(self, name: str) -> None:
         old = self.watched.pop(name, None)
         if old is not None:
-            names = self._names_at.get(old.path, [])
-            if name in names:
+            old.module = None  # a baseline kept after its module left must not keep it alive
+            names = self._names_at.get(old.path)
+            if names == name:
+                del self._names_at[old.path]
+            elif isinstance(names, list) and name in names:
                 names.remove(name)
+                if len(names) == 1:
+                    self._names_at[old.path] = names[0]
         self._polled.discard(name)
         self._rewatch.discard(name)
         self._suspects.discard(name)
 
     def reconsider(self) -> None:
         """The filter changed: look at every loaded module again on the next check."""
-        self._known.clear()
         self._known_len = -1
 
     def invalidate(self) -> None:
@@ -205,7 +232,7 @@ class ChangeFinder:
         if overflow:
             self._suspects.update(self.watched)
         for path in touched:
-            self._suspects.update(self._names_at.get(path, ()))
+            self._suspects.update(self.names_at(path))
         if lost:
             for name, w in self.watched.items():
                 if os.path.dirname(w.path) in lost and name not in self._polled:
@@ -266,7 +293,7 @@ class ChangeFinder:
             out.append(Read(name, w.module, w.path, data, data != base.source))
         return out
 
-    def _unreadable(self, name: str, w: _Watched, err: OSError) -> list[Read]:
+    def _unreadable(self, name: str, w: Baseline, err: OSError) -> list[Read]:
         """A Read saying why the file cannot be read; the module is kept as it is."""
         if isinstance(err, FileNotFoundError):
             # Deleted (or deleted between the stat and the read): the module is

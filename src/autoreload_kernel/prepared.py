@@ -232,9 +232,8 @@ class Preparer:
                     waited += SETTLE
                 if overflow or self._stopping:
                     continue  # the shell thread looks at everything itself
-                names_at = self._finder._names_at
                 for path in touched:
-                    for name in tuple(names_at.get(path, ())):
+                    for name in self._finder.names_at(path):
                         try:
                             self._prepare(name)
                         except Exception:  # noqa: BLE001 - a bug: the shell thread builds it

@@ -44,28 +44,37 @@ def settled(st: os.stat_result, read_at_ns: int) -> bool:
 
 @dataclass(slots=True)
 class Baseline:
-    """The source a module is running now, and the file stamp it was read at."""
+    """The source a module is running now, and what we know of its file.
+
+    One object per user module, shared by the store and the change finder
+    (which watches the module through it): with 20,000 modules, every object
+    and field kept per module shows in the kernel's memory and in the garbage
+    collector's work while they import.
+    """
 
     path: str
     source: bytes
+    #: the file's stamp when last read (by the import hook, then by the change
+    #: finder); None: unknown, or not needed while inotify watches the file
     stamp: int | None
+    #: that read came after the mtime's tick had passed (see :func:`settled`)
     settled: bool = False
     #: the parsed statements of ``source``, made when first needed
     parsed: object = None
-    #: (source, does it contain ``import *``): known from the bytecode at import
-    stars: tuple | None = None
-    #: the file itself is a symlink (inotify on its directory misses the target's writes)
-    link: bool = False
-    #: its directory was watched before the file was read: a later write is an event
-    watched_first: bool = False
+    #: the source ``has_stars`` was found for (from the bytecode at import)
+    stars_of: bytes | None = None
+    #: does ``stars_of`` contain ``import *``?
+    has_stars: bool = False
     #: the module ran these very bytes (recorded by the import hook)
     executed: bool = False
+    #: the module that runs it, while the change finder watches it
+    module: object = None
 
     def star_imports(self) -> bool:
         """Might ``source`` star-import something?  (A false yes costs a parse.)"""
-        if self.stars is None or self.stars[0] is not self.source:
-            self.stars = (self.source, _STAR.search(self.source) is not None)
-        return self.stars[1]
+        if self.stars_of is not self.source:
+            self.stars_of, self.has_stars = self.source, _STAR.search(self.source) is not None
+        return self.has_stars
 
     def statements(self, namespace: dict | None = None):
         """``source`` as statements (cached; SyntaxError propagates).
@@ -112,18 +121,24 @@ class SourceStore:
         #: called with a module's path before the hook reads it (the change finder
         #: watches its directory); True when a later write will be reported
         self.before_read = None
-        #: called with a module's name once the hook recorded it (else it waits in ``fresh``)
+        #: called as ``on_record(name, polled)`` once the hook recorded a module
+        #: (else the name waits in ``fresh``); ``polled``: only a stat can tell
+        #: that the file changed (a symlink, whose target inotify on its
+        #: directory misses, or a directory not watched before the read)
         self.on_record = None
 
     def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int,
                code=None, link: bool = False, watched_first: bool = False) -> None:
-        base = Baseline(path, source, stamp_of(st), settled(st, read_at), link=link,
-                        watched_first=watched_first, executed=True)
+        # A file watched before this read reports later writes as events: its
+        # stamp would never be looked at (20,000 of them cost 0.7 MB).
+        polled = link or not watched_first
+        base = Baseline(path, source, stamp_of(st) if polled else None, settled(st, read_at),
+                        executed=True)
         if code is not None:
-            base.stars = (source, _imports_star(code))
+            base.stars_of, base.has_stars = source, _imports_star(code)
         self.baselines[name] = base
         if self.on_record is not None:
-            self.on_record(name)
+            self.on_record(name, polled)
         else:
             self.fresh.append(name)
 
