@@ -208,6 +208,9 @@ class Reloader:
             read = by_name[name]
             base = self.store.baselines[name]
             plan = plans[name]
+            # From here on its functions may take new code: their first lines no
+            # longer certify the baseline's statements (see Baseline.parse).
+            base.executed = False
             try:
                 applied = apply_source(read.module, read.path, plan, self.gate,
                                        compiled.get(name))
@@ -229,7 +232,6 @@ class Reloader:
             old_source = base.source
             retired.append(base.parsed)
             base.source, base.parsed = read.source, plan.parsed
-            base.executed = False  # its functions now come from several versions
             self.index.reloaded(name)
             linecache.cache.pop(read.path, None)  # tracebacks must show the new lines
             updated = []

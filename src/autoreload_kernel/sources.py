@@ -92,8 +92,12 @@ class Baseline:
         thread: it reads only the code objects of the namespace's functions)."""
         from .statements import ParsedModule
 
-        if namespace is not None and self.executed:
-            return ParsedModule.lazy(source, _def_lines(namespace, self.path), self.path)
+        if namespace is not None and self.executed and source is self.source:
+            starts = _def_lines(namespace, self.path)
+            # Still the version those functions were compiled from?  (The shell
+            # thread clears ``executed`` before a reload patches any of them.)
+            if self.executed and source is self.source:
+                return ParsedModule.lazy(source, starts, self.path)
         return ParsedModule.parse(source, self.path)
 
 
