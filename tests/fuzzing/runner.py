@@ -163,8 +163,10 @@ class Session:
                 self.summary.saves += 1
                 for note in self.notes:
                     noted.add(note.split(":")[0].split(".")[0])
-                # and what derives from them, also classes added since
-                exempt = set().union(*(_derived(prog, name) for name in noted))
+                # and what derives from them, also classes added since, and those
+                # a module whose last save failed still holds (its good model)
+                exempt = set().union(*(_derived(prog, name) | _derived(good["model"], name)
+                                       for name in noted))
                 self.notes.clear()
                 held = {k: v for k, v in held.items()
                         if k.split(":", 1)[1].split(".")[1] not in exempt}
