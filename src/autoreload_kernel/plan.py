@@ -28,7 +28,7 @@ from .class_diff import ClassEdit, class_edit, coalesce, context, live_class
 from .code_diff import BodyEdit, body_edit
 from .region import Region, Whole
 from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard,
-                         names_of, same_tree)
+                         keys_of, names_of, same_tree)
 
 
 class ReloadFailed(Exception):
@@ -281,18 +281,6 @@ def diff(old: ParsedModule, new: ParsedModule, namespace: dict | None = None) ->
         return _diff(old, new, namespace, None)
 
 
-def _keys(stmts: list[Stmt]) -> list[tuple]:
-    """A matching key per statement: definitions by name, the rest by text."""
-    seen: dict[tuple, int] = defaultdict(int)
-    keys = []
-    for stmt in stmts:
-        name = stmt.name
-        base = ("def", name) if name else ("stmt", stmt.text)
-        keys.append(base + (seen[base],))
-        seen[base] += 1
-    return keys
-
-
 def _stale(stmt: Stmt, rebound: set[str], rebuilt: set[str]) -> bool:
     """Must an unchanged statement run again?  It reads something that is about to
     change, or is decorated by a function that changed (decorate again)."""
@@ -304,7 +292,7 @@ def _diff(old: ParsedModule, new: ParsedModule, namespace: dict | None,
           region: Region | None) -> ReloadPlan:
     if region is not None:
         old_stmts, new_stmts = region.old_stmts, region.new_stmts
-        old_keys, new_keys = _keys(old_stmts), _keys(new_stmts)
+        old_keys, new_keys = keys_of(old_stmts), keys_of(new_stmts)
         top = region.top
     else:
         old_stmts, new_stmts, old_keys, new_keys, top = old.stmts, new.stmts, old.keys, new.keys, True

@@ -311,6 +311,19 @@ def node_text(lines: list[bytes], node: ast.stmt, offset: int) -> bytes:
     return chunk[0][node.col_offset :] + b"".join(chunk[1:-1]) + chunk[-1][: node.end_col_offset]
 
 
+def keys_of(stmts: list["Stmt"]) -> list[tuple]:
+    """A matching key per statement: definitions by name, the rest by text
+    (with a count, so repeated statements match in order)."""
+    seen: dict[tuple, int] = defaultdict(int)
+    keys = []
+    for stmt in stmts:
+        name = stmt.name
+        base = ("def", name) if name else ("stmt", stmt.text)
+        keys.append(base + (seen[base],))
+        seen[base] += 1
+    return keys
+
+
 class ParsedModule:
     """The statements of one version of a module's source."""
 
@@ -468,14 +481,7 @@ class ParsedModule:
     def keys(self) -> list[tuple]:
         """A matching key per statement: definitions by name, the rest by text."""
         if self._keys is None:
-            seen: dict[tuple, int] = defaultdict(int)
-            keys = []
-            for stmt in self.stmts:
-                name = stmt.name
-                base = ("def", name) if name else ("stmt", stmt.text)
-                keys.append(base + (seen[base],))
-                seen[base] += 1
-            self._keys = keys
+            self._keys = keys_of(self.stmts)
         return self._keys
 
     def _future_part(self) -> list[tuple[ast.stmt, int]]:
