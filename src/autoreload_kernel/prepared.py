@@ -24,6 +24,7 @@ import os
 import stat
 import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,32 +63,84 @@ class Prepared:
     found: object = None
 
 
-class _WarningTrap:
-    """Warnings on the preparer's thread are noted there, never shown.
+class _WarningGuard:
+    """Sees every warning raised while a plan is built here, before any filter
+    of the user's does, and keeps it from them.
 
-    The compiler warns through :mod:`warnings` (``SyntaxWarning``), which
-    writes to the cell's output; from our thread that would land in whatever
-    cell runs.  ``warnings._showwarnmsg`` is what the C warning machinery
-    calls to show one; this wraps it once per process and passes every other
-    thread's warnings through unchanged.
+    Compiling a saved file can warn (``SyntaxWarning``: an invalid escape,
+    ``is`` with a literal).  Those warnings belong to the cell whose reload
+    compiles the file, under the filters the user has then: met here, they
+    would go through the filters of the moment (a cell running at save time
+    may ignore everything for itself) and use up a "once".  So a version whose
+    build warns is not kept, and the next cell builds it again itself, which
+    shows the warning as always.
+
+    To see a warning before the filters act, this is itself a filter, the
+    first of ``warnings.filters``: its message pattern is this object, whose
+    ``match`` is true only on the thread building a plan, while it builds, and
+    its action is "ignore", which leaves no trace in any registry.  Every
+    other warning goes on to the user's filters untouched.  It is put first
+    from the shell thread only (:meth:`install`); when the user's own filters
+    have since been put before it, nothing is built here until it is first
+    again.  ``_showwarnmsg`` is wrapped too, for what passes it anyway (a
+    filter put before it during a build): that is never shown from here.
     """
+
+    #: what ``warnings.filters`` shows as this filter's message pattern
+    pattern = "(a saved file's plan built off the cell: autoreload-kernel)"
 
     def __init__(self):
         self.thread_id: int | None = None
         self.warned = False
+        self.entry = ("ignore", self, Warning, None, 0)
+        self._building = False
+
+    def __repr__(self):
+        return f"<autoreload-kernel: {self.pattern}>"
+
+    def match(self, _text):
+        """The filter's test: ours while this thread builds a plan."""
+        if self._building and threading.get_ident() == self.thread_id:
+            self.warned = True
+            return True
+        return None
 
     def install(self) -> bool:
+        """Put the filter first (from the shell thread, between cells)."""
+        filters = warnings.filters
+        if not isinstance(filters, list):
+            return False
+        if not (filters and filters[0] is self.entry):
+            # Only this thread is ever kept from the user's filters, so their
+            # registries need no reset (no ``_filters_mutated``).
+            if self.entry in filters:
+                filters.remove(self.entry)
+            filters.insert(0, self.entry)
         original = getattr(warnings, "_showwarnmsg", None)
         if original is None:
             return False
-        if getattr(original, "__self__", None) is self:
-            return True
-        self._original = original
-        warnings._showwarnmsg = self._show
+        if getattr(original, "__self__", None) is not self:
+            self._original = original
+            warnings._showwarnmsg = self._show
         return True
 
-    def intact(self) -> bool:
-        return getattr(warnings._showwarnmsg, "__self__", None) is self
+    def first(self) -> bool:
+        filters = warnings.filters
+        return bool(filters) and filters[0] is self.entry and (
+            getattr(warnings._showwarnmsg, "__self__", None) is self)
+
+    @contextmanager
+    def building(self):
+        """Watch the warnings of one build; :attr:`warned` says if any came."""
+        self.warned, self._building = False, True
+        filters = warnings.filters
+        try:
+            yield
+        finally:
+            self._building = False
+            # the user's filters changed meanwhile: ours may not have been first
+            if warnings.filters is not filters or not self.first():
+                self.warned = True
 
     def _show(self, msg):
         if threading.get_ident() == self.thread_id:
@@ -96,7 +149,7 @@ class _WarningTrap:
         self._original(msg)
 
 
-_TRAP = _WarningTrap()
+_GUARD = _WarningGuard()
 
 
 class Preparer:
@@ -124,7 +177,7 @@ class Preparer:
 
     def start(self, watcher) -> None:
         """Start preparing on ``watcher``'s events (once; a no-op after)."""
-        if self._thread is not None or not _TRAP.install():
+        if self._thread is not None or not _GUARD.install():
             return
         self._wake = os.pipe()
         for fd in self._wake:  # a read of an empty wake pipe must not block the thread
@@ -159,6 +212,7 @@ class Preparer:
     def take(self, read, base, full: bool) -> Prepared | None:
         """The plan prepared for ``read``, if it is exactly the one the shell
         thread would build now; it is handed out once."""
+        _GUARD.install()  # first again, if the user's filters went before it meanwhile
         with self._done:
             working = self._working
             if (working is not None and working[0] == read.name
@@ -212,7 +266,7 @@ class Preparer:
 
     # -- the thread ---------------------------------------------------------------------
     def _run(self, watcher) -> None:
-        _TRAP.thread_id = threading.get_ident()
+        _GUARD.thread_id = threading.get_ident()
         wake = self._wake[0]
         try:
             while not self._stopping:
@@ -244,7 +298,7 @@ class Preparer:
     def _prepare(self, name: str) -> None:
         watched = self._finder.watched.get(name)
         base = self._store.baselines.get(name)
-        if watched is None or base is None or self._policy.mode == "off" or not _TRAP.intact():
+        if watched is None or base is None or self._policy.mode == "off" or not _GUARD.first():
             return
         path = watched.path
         base_source, old = base.source, base.parsed
@@ -260,18 +314,24 @@ class Preparer:
             self._ready.pop(name, None)
             return
         full = self._policy.full
-        _TRAP.warned = False
         with self._done:
             self._working = (name, base_source, source)
         try:
-            self._build(name, path, base, base_source, old, source, full,
-                        watched.module.__dict__)
+            with _GUARD.building():
+                kept = self._build(name, path, base, base_source, old, source, full,
+                                   watched.module.__dict__)
+            if kept is not None and not _GUARD.warned:
+                self._ready[name] = kept
+                self.built += 1
+            else:
+                self._ready.pop(name, None)  # the shell thread builds it, and reports
         finally:
             with self._done:
                 self._working = None
                 self._done.notify_all()
 
-    def _build(self, name, path, base, base_source, old, source, full, namespace) -> None:
+    def _build(self, name, path, base, base_source, old, source, full,
+               namespace) -> Prepared | None:
         from .applying import compile_plan
         from .class_diff import AssumedLive
         from .code_diff import frame_diff
@@ -285,11 +345,8 @@ class Preparer:
         except Exception:  # noqa: BLE001 - a bug here must not stop the thread
             found = None
         if found is not None:
-            if not _TRAP.warned:
-                self._ready[name] = Prepared(base_source, old, source, full, None, None,
-                                             AssumedLive(name), found)
-                self.built += 1
-            return
+            return Prepared(base_source, old, source, full, None, None, AssumedLive(name),
+                            found)
         try:
             if old is None or (old.source is not base_source and old.source != base_source):
                 try:
@@ -305,16 +362,10 @@ class Preparer:
             plan = plan_reload(old, source, path, full, assumed)
             compiled = compile_plan(plan, path)
         except ReloadFailed:
-            self._ready.pop(name, None)  # the shell thread reports it, as always
-            return
+            return None  # the shell thread reports it, as always
         except Exception:  # noqa: BLE001 - a bug here must not stop the thread
-            self._ready.pop(name, None)
-            return
-        if _TRAP.warned:
-            self._ready.pop(name, None)  # the shell thread shows the warning
-            return
-        self._ready[name] = Prepared(base_source, old, source, full, plan, compiled, assumed)
-        self.built += 1
+            return None
+        return Prepared(base_source, old, source, full, plan, compiled, assumed)
 
 
 def _drain(fd: int) -> bool:
