@@ -20,10 +20,12 @@ def _drop_cwd_from_path() -> None:
 
 def main() -> None:
     _drop_cwd_from_path()
-    from autoreload_kernel.cli import SUBCOMMANDS, main as cli_main
+    # The kernelspec's argv starts with an option (-f); only a word may be ours.
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        from autoreload_kernel.cli import SUBCOMMANDS, main as cli_main
 
-    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
-        sys.exit(cli_main(sys.argv[1:]))
+        if sys.argv[1] in SUBCOMMANDS:
+            sys.exit(cli_main(sys.argv[1:]))
     from autoreload_kernel.kernel import launch
 
     launch()

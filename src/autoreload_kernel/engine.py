@@ -18,7 +18,6 @@ from .bindings import ImportIndex, NotebookImports, imports_in, propagate
 from .changes import ChangeFinder, Read
 from .interrupts import InterruptGate
 from .modes import MODE_NUMBER, MODES
-from .prepared import Preparer
 from .report import ERROR, Reporter, digest
 from .sources import SourceStore
 from .userpaths import ModuleFilter
@@ -66,11 +65,13 @@ class Reloader:
         self.lock = threading.RLock()
         self.gate = InterruptGate()
         self._stopped = False
-        #: builds the plans of saved files in the background (with inotify only);
+        #: builds the plans of saved files in the background (with inotify only):
+        #: made when the change finder opens its watcher, at the first user
+        #: module, so a kernel that imports none pays nothing for it;
         #: ``prepare=False`` makes every check build its plans itself
-        self.preparer = Preparer(self.finder, self.store, self) if prepare else None
-        if self.preparer is not None:
-            self.finder.on_watcher = self.preparer.start
+        self.preparer = None
+        if prepare:
+            self.finder.on_watcher = self._start_preparer
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -79,6 +80,13 @@ class Reloader:
         self.finder.refresh()
         if self.shell is not None:
             self.notebook.watch(self.shell)
+
+    def _start_preparer(self, watcher) -> None:
+        from .prepared import Preparer
+
+        if self.preparer is None:
+            self.preparer = Preparer(self.finder, self.store, self)
+        self.preparer.start(watcher)
 
     def stop(self) -> None:
         """End the background preparer (the kernel is shutting down)."""

@@ -9,12 +9,12 @@ every module twice.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import re
 import sys
 
-from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
@@ -24,6 +24,45 @@ _OURS = {"autoreload", "IPython.extensions.autoreload"}
 _AIMPORT = re.compile(r"^([\w.]+)(?:\s+as\s+(\w+))?$")
 
 
+@functools.lru_cache(maxsize=None)
+def _usage():
+    """``%autoreload``'s options: IPython's argparse-based magic arguments, made
+    on first use -- building the parser and its help text at every kernel start
+    cost milliseconds.  Returns the function they decorate (``.parser``, and a
+    ``__doc__`` that is the full help)."""
+    from IPython.core.magic_arguments import argument, magic_arguments
+
+    def autoreload(line=""):
+        pass
+
+    autoreload.__doc__ = AutoreloadMagics.autoreload.__doc__
+    decorators = [
+        magic_arguments(),
+        argument(
+            "mode", type=str, default="now", nargs="?",
+            help="now (or blank): reload changed modules now; 0/off; 1/explicit (only "
+            "%%aimport-ed modules); 2/all (default); 3/complete (same as all). A trailing "
+            "'-' (e.g. 2-) re-runs whole modules instead of only what changed.",
+        ),
+        argument("-p", "--print", action="store_true",
+                 help="print one line per reloaded module"),
+        argument("-l", "--log", action="store_true",
+                 help="also log reloads to the 'autoreload' logger"),
+        argument("--hide-errors", action="store_true",
+                 help="do not print reload failures"),
+        argument("--full", action="store_true",
+                 help="re-run whole modules instead of only what changed"),
+        argument("--status", action="store_true",
+                 help="show what is watched and what failed last"),
+        argument("--clusters", choices=["on", "off"],
+                 help="send edits to Dask/ipyparallel workers (on, the "
+                 "default) or not (off)"),
+    ]
+    for decorate in reversed(decorators):  # as if written above the def, top first
+        autoreload = decorate(autoreload)
+    return autoreload
+
+
 @magics_class
 class AutoreloadMagics(Magics):
     def __init__(self, shell, reloader):
@@ -31,29 +70,9 @@ class AutoreloadMagics(Magics):
         self.reloader = reloader
 
     @line_magic
-    @magic_arguments.magic_arguments()
-    @magic_arguments.argument(
-        "mode", type=str, default="now", nargs="?",
-        help="now (or blank): reload changed modules now; 0/off; 1/explicit (only "
-        "%%aimport-ed modules); 2/all (default); 3/complete (same as all). A trailing "
-        "'-' (e.g. 2-) re-runs whole modules instead of only what changed.",
-    )
-    @magic_arguments.argument("-p", "--print", action="store_true",
-                              help="print one line per reloaded module")
-    @magic_arguments.argument("-l", "--log", action="store_true",
-                              help="also log reloads to the 'autoreload' logger")
-    @magic_arguments.argument("--hide-errors", action="store_true",
-                              help="do not print reload failures")
-    @magic_arguments.argument("--full", action="store_true",
-                              help="re-run whole modules instead of only what changed")
-    @magic_arguments.argument("--status", action="store_true",
-                              help="show what is watched and what failed last")
-    @magic_arguments.argument("--clusters", choices=["on", "off"],
-                              help="send edits to Dask/ipyparallel workers (on, the "
-                              "default) or not (off)")
     def autoreload(self, line=""):
         """Control automatic reloading (this kernel reloads before every cell by default)."""
-        args = magic_arguments.parse_argstring(self.autoreload, line)
+        args = _usage().parser.parse_argstring(line)
         r = self.reloader
         if args.status:
             print(r.status())
@@ -110,6 +129,9 @@ class AutoreloadMagics(Magics):
                 self.shell.push({top: sys.modules[name] if alias else sys.modules[name.split(".")[0]]})
         finally:
             r.finder.invalidate()  # marked modules are compared with their files again
+
+    # `%autoreload?` shows the full help (IPython asks an object's getdoc() first)
+    autoreload.getdoc = lambda: _usage().__doc__
 
 
 def register(shell, reloader) -> None:

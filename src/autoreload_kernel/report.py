@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 
 
 #: Kinds of failure.  A syntax error can only be fixed in its own file; an
@@ -21,22 +20,36 @@ from dataclasses import dataclass
 SYNTAX, ERROR, INTERRUPTED, FILE = "syntax", "error", "interrupted", "file"
 
 
-@dataclass
 class Failure:
-    module: str
-    path: str
-    lineno: int | None
-    error: str
-    digest: int
-    kind: str = ERROR
-    #: set when something else changed that may fix it
-    retry: bool = False
-    #: what to do instead of fixing the file (a change that needs a restart)
-    hint: str | None = None
-    #: the source line and a caret under the error (syntax errors)
-    excerpt: str = ""
-    #: "file, line N" where the error was raised, when that is another file
-    raised_at: str | None = None
+    """One module's failed reload: what, where, and whether to try it again.
+
+    A plain class: a dataclass costs about a millisecond to build at import,
+    which every kernel start would pay for a record most sessions never make.
+    """
+
+    __slots__ = ("module", "path", "lineno", "error", "digest", "kind", "retry", "hint",
+                 "excerpt", "raised_at")
+
+    def __init__(self, module: str, path: str, lineno: int | None, error: str, digest: int,
+                 kind: str = ERROR, hint: str | None = None, excerpt: str = "",
+                 raised_at: str | None = None):
+        self.module = module
+        self.path = path
+        self.lineno = lineno
+        self.error = error
+        self.digest = digest
+        self.kind = kind
+        #: set when something else changed that may fix it
+        self.retry = False
+        #: what to do instead of fixing the file (a change that needs a restart)
+        self.hint = hint
+        #: the source line and a caret under the error (syntax errors)
+        self.excerpt = excerpt
+        #: "file, line N" where the error was raised, when that is another file
+        self.raised_at = raised_at
+
+    def __repr__(self) -> str:
+        return f"Failure({self.module!r}, {self.kind}: {self.describe()})"
 
     def describe(self) -> str:
         where = self.path + (f", line {self.lineno}" if self.lineno else "")

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from . import hooks, worker
-from .shipping import Version, delta_of, fingerprint, loaded_versions, version_of
+from . import hooks
+
+if TYPE_CHECKING:
+    from .shipping import Version
+
+# ``shipping`` and ``worker`` are imported where first needed (the first
+# reload, the first client): a kernel start does not pay for them.
 
 _FIX = ("install autoreload-kernel in the workers' environment "
         "(`pip install autoreload-kernel`, the version this kernel runs)")
@@ -54,11 +60,20 @@ class ClusterRoom:
         self.timings: list[dict] = []
         self._reloaded_at = 0.0
         self._said: set[str] = set()
-        self.kernel = worker.identity()
+        self._kernel: tuple[str, int] | None = None
         reloader.listeners.append(self.on_reload)
         reloader.status_parts.append(self.status_lines)
         hooks.install({"distributed.client": self._dask_imported,
                        "ipyparallel.client.client": self._ipyparallel_imported})
+
+    @property
+    def kernel(self) -> tuple[str, int]:
+        """This kernel as the workers know it (host, pid)."""
+        if self._kernel is None:
+            from .worker import identity
+
+            self._kernel = identity()
+        return self._kernel
 
     # -- clients made inside a cell --------------------------------------------------
     def _dask_imported(self, module) -> None:
@@ -83,6 +98,8 @@ class ClusterRoom:
 
     # -- events from the engine ----------------------------------------------------
     def on_reload(self, name: str, path: str, old: bytes, new: bytes) -> None:
+        from .shipping import version_of
+
         version = version_of(name, path, new, old)
         if version is None:
             return
@@ -123,6 +140,8 @@ class ClusterRoom:
         if not (self.adapters or new):
             return
         self._learn_new_modules()
+        from .shipping import delta_of
+
         edits = [delta_of(v, self._previous[n]) if n in self._previous else v
                  for n, v in self.pending.items()]
         for key, adapter in list(self.adapters.items()):
@@ -175,6 +194,8 @@ class ClusterRoom:
         if len(watched) == self._watched_count:
             return
         self._watched_count = len(watched)
+        from .shipping import loaded_versions
+
         for name, version in loaded_versions(self.reloader).items():
             if name not in self.shipped:
                 self.shipped[name] = version
@@ -184,6 +205,8 @@ class ClusterRoom:
 
     def _new_code_version(self) -> None:
         joined = "".join(sorted(f"{n}={fp};" for n, fp in self.fingerprints.items()))
+        from .shipping import fingerprint
+
         self.code_version = fingerprint(joined.encode())
 
     # -- talking to workers -----------------------------------------------------------
@@ -191,6 +214,8 @@ class ClusterRoom:
         return [tuple(v) for v in versions]
 
     def _first_contact(self, adapter) -> None:
+        from . import worker
+
         manifest = {v.name: v.fingerprint for v in self.shipped.values()}
         try:
             answers = adapter.call_all(worker.needs, manifest, self.kernel)
@@ -210,6 +235,8 @@ class ClusterRoom:
                       f"{adapter.label} ({_remote_error(err)}); edits do not reach them.")
 
     def _push(self, adapter, versions) -> None:
+        from . import worker
+
         try:
             results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
             resend = sorted({name for result in results.values() if isinstance(result, dict)
