@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from fuzzing.runner import Session, body_edits_always  # noqa: E402
+from fuzzing.runner import Session, body_edits_always, counting_local_edits  # noqa: E402
 
 
 def main() -> int:
@@ -26,7 +26,8 @@ def main() -> int:
     parser.add_argument("--body-edits-always", action="store_true",
                         help="every body-only edit takes the bytecode path, however small")
     args = parser.parse_args()
-    with body_edits_always() if args.body_edits_always else contextlib.nullcontext() as taken:
+    with (body_edits_always() if args.body_edits_always else contextlib.nullcontext()) as taken, \
+            counting_local_edits() as local:
         session = Session(args.seed)
         try:
             summary = session.run(args.sequences, first=args.first)
@@ -35,6 +36,8 @@ def main() -> int:
     print(summary.report(args.examples))
     if taken is not None:
         print(f"body-only plans made from the bytecode: {taken['body-only plans']}")
+    print("plans told from one definition's bytecode: " + ", ".join(
+        f"{n} {what}" for what, n in sorted(local.items())))
     return 1 if summary.mismatches else 0
 
 

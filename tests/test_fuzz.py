@@ -7,14 +7,19 @@ The engine runs in this process the way the kernel runs it (one Reloader,
 ``python benchmarks/fuzz.py --sequences 2000 --seed N`` is the long mode.
 """
 
-from fuzzing.runner import body_edits_always, run
+from fuzzing.runner import body_edits_always, counting_local_edits, run
 
 SEED = 20261202
 SEQUENCES = 100
 
 
 def test_random_edit_sequences_match_a_fresh_import():
-    summary = run(SEQUENCES, SEED, saves=(2, 5))
+    with counting_local_edits() as local:
+        summary = run(SEQUENCES, SEED, saves=(2, 5))
+    # small edits inside one definition take the local bytecode path (local_edit.py)
+    assert local["local plans"] >= SEQUENCES // 2, local
+    assert local["local plans that moved lines"] >= SEQUENCES // 10, local
+    assert local["local plans of methods"] >= 1, local
     assert summary.sequences == SEQUENCES
     assert summary.saves >= 2 * SEQUENCES
     assert summary.skipped < SEQUENCES // 10, summary.report()

@@ -56,7 +56,7 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
     the user's code; the patching after it is never cut short.  ``compiled``:
     :func:`compile_plan`'s result, when it was made ahead of time."""
     if plan.bodies is not None:
-        return _take_bodies(plan.bodies)
+        return _take_bodies(plan.bodies, plan.moved, module.__dict__, path)
     code, members = compiled if compiled is not None else compile_plan(plan, path)
 
     ns = module.__dict__
@@ -146,9 +146,11 @@ def apply_source(module: ModuleType, path: str, plan: ReloadPlan, gate=None,
     return result
 
 
-def _take_bodies(edit: BodyEdit) -> Applied:
-    """A body-only edit (see :mod:`~.code_diff`): no code runs; each function
-    takes its new code, and the unchanged ones their new line numbers."""
+def _take_bodies(edit: BodyEdit, moved: list, ns: dict, path: str) -> Applied:
+    """A body-only edit (see :mod:`~.code_diff`, :mod:`~.local_edit`): no code
+    runs; each function takes its new code, and the unchanged ones their new
+    line numbers.  ``moved``: the lines after a local edit, whose objects
+    shift by the lines it added or removed."""
     patcher = Patcher()
     for func, code, changed in edit.functions:
         if changed:
@@ -159,6 +161,11 @@ def _take_bodies(edit: BodyEdit) -> Applied:
         cache.cache_clear()  # its results came from the old code
     for cls, line in edit.class_lines:
         type.__setattr__(cls, "__firstlineno__", line)  # what inspect reads on 3.13+
+    if moved:
+        moves = [(first, last, delta, None) for first, last, delta in moved]
+        seen = {id(func) for func, _code, _changed in edit.functions}  # numbered already
+        for value in list(ns.values()):
+            shift_lines(value, moves, path, seen)
     patcher.update_closures()
     return Applied(patched=list(edit.names), notes=patcher.notes)
 

@@ -62,39 +62,65 @@ class BodyEdit:
     names: list[str] = field(default_factory=list)
 
 
-def changed_share(old: bytes, new: bytes) -> float:
-    """The share of ``new`` between the longest common head and tail with ``old``."""
-    limit = min(len(old), len(new))
-    head = _common(lambda k: old[:k] == new[:k], limit)
-    tail = _common(lambda k: old[len(old) - k:] == new[len(new) - k:], limit - head)
+def changed_share(old: bytes, new: bytes, ends: tuple[int, int] | None = None) -> float:
+    """The share of ``new`` between the longest common head and tail with ``old``
+    (``ends``: :func:`common_ends`, when known)."""
+    head, tail = ends or common_ends(old, new)
     return (len(new) - head - tail) / max(len(new), 1)
 
 
-def _common(same, limit: int) -> int:
-    """The largest k <= limit with same(k) (same is monotone): a bisection of
-    C-speed slice comparisons instead of a Python loop over lines."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if same(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+def common_ends(old: bytes, new: bytes) -> tuple[int, int]:
+    """(bytes of the longest common head, of the longest common tail after it).
+
+    Blocks growing fourfold are compared as slices (in C), then the block that
+    differs is bisected: the work grows with the common part's length, and an
+    edit near one end costs little."""
+    la, lb = len(old), len(new)
+    head = _same_for(lambda i, j: old[i:j] == new[i:j], min(la, lb))
+    tail = _same_for(lambda i, j: old[la - j:la - i] == new[lb - j:lb - i],
+                     min(la, lb) - head)
+    return head, tail
 
 
-def body_edit(old_source: bytes, new_source: bytes, path: str, namespace: dict) -> BodyEdit | None:
+def _same_for(same, limit: int) -> int:
+    """The largest k <= limit with same(0, k), where same(i, j) compares bytes
+    i..j-1 counted from one end."""
+    low, step = 0, 512
+    while low < limit:
+        high = min(limit, low + step)
+        if not same(low, high):
+            while high - low > 1:  # low..high-1 holds the first difference
+                mid = (low + high) // 2
+                if same(low, mid):
+                    low = mid
+                else:
+                    high = mid
+            return low
+        low, step = high, step * 4
+    return low
+
+
+def body_edit(old_source: bytes, new_source: bytes, path: str, namespace: dict,
+              ends: tuple[int, int] | None = None) -> BodyEdit | None:
     """The body-only edit from ``old_source`` to ``new_source`` of the module
-    whose namespace is ``namespace``, or None (the statement diff decides)."""
-    found = frame_diff(old_source, new_source, path)
+    whose namespace is ``namespace``, or None (the statement diff decides).
+    ``ends``: :func:`common_ends` of the two, when known."""
+    found = frame_diff(old_source, new_source, path, ends=ends)
     return None if found is None else _match(found, path, namespace)
 
 
-def frame_diff(old_source: bytes, new_source: bytes, path: str, keep: bool = True):
+def is_large(old_source: bytes, new_source: bytes, ends: tuple[int, int] | None = None) -> bool:
+    """Is this edit large enough for the whole-module comparison?"""
+    return (len(new_source) >= SMALL_FILE
+            and changed_share(old_source, new_source, ends) >= LARGE_SHARE)
+
+
+def frame_diff(old_source: bytes, new_source: bytes, path: str, keep: bool = True,
+               ends: tuple[int, int] | None = None):
     """:func:`body_edit`'s half that reads no live object: compile and compare.
     What it found, or None.  ``keep=False`` (off the shell thread) leaves the
     kept code alone; :func:`live_edit` keeps it then."""
-    if len(new_source) < SMALL_FILE or changed_share(old_source, new_source) < LARGE_SHARE:
+    if not is_large(old_source, new_source, ends):
         return None
     try:
         new = compile(new_source, path, "exec", dont_inherit=True)
@@ -103,13 +129,15 @@ def frame_diff(old_source: bytes, new_source: bytes, path: str, keep: bool = Tru
     old = _old_code(path, old_source)
     if keep:
         _keep(path, new_source, new)
-    if old is None:
-        return None
+    return None if old is None else compare(old, new)
+
+
+def compare(old: CodeType, new: CodeType):
+    """What changed from module code ``old`` to ``new`` when only the code of
+    functions did (the functions, classes and names found), else None."""
     found = _Found()
     found.code = new
-    if not _same_frame(old, new, (), found):
-        return None
-    return found
+    return found if _same_frame(old, new, (), found) else None
 
 
 def live_edit(found, path: str, source: bytes, namespace: dict) -> BodyEdit | None:
@@ -130,10 +158,15 @@ def _old_code(path: str, source: bytes) -> CodeType | None:
 
 
 def _keep(path: str, source: bytes, code: CodeType) -> None:
-    _codes[path] = (source, code)
-    _codes.move_to_end(path)
-    while len(_codes) > _KEPT:
-        _codes.popitem(last=False)
+    keep_recent(_codes, path, (source, code))
+
+
+def keep_recent(kept: OrderedDict, key, value, most: int = _KEPT) -> None:
+    """``kept[key] = value``, dropping the least recently kept beyond ``most``."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > most:
+        kept.popitem(last=False)
 
 
 class _Found:
@@ -398,4 +431,4 @@ def _made_from(func: FunctionType, code: CodeType, path: str) -> bool:
                             and live.co_firstlineno == code.co_firstlineno)
 
 
-__all__ = ["BodyEdit", "body_edit", "changed_share", "same_code"]
+__all__ = ["BodyEdit", "body_edit", "changed_share", "common_ends", "same_code"]

@@ -25,7 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .class_diff import ClassEdit, class_edit, coalesce, context, live_class
-from .code_diff import BodyEdit, body_edit
+from .code_diff import BodyEdit, body_edit, common_ends, is_large
+from .local_edit import local_edit
 from .region import Region, Whole
 from .statements import (DEFS, ParsedModule, Stmt, defined_in, is_docstring, is_main_guard,
                          keys_of, names_of, same_tree)
@@ -145,7 +146,9 @@ class ReloadPlan:
     docstring: str | None = None
     #: classes patched member by member instead of running their statement again
     class_edits: list[ClassEdit] = field(default_factory=list)
-    #: a large edit of function bodies only: nothing runs, functions take new code
+    #: an edit of function bodies only: nothing runs, functions take new code
+    #: (and, for one told from a single statement, what follows it shifts by
+    #: ``moved``)
     bodies: BodyEdit | None = None
 
 
@@ -154,18 +157,28 @@ def plan_for(base, source: bytes, path: str, full: bool = False,
     """The plan that brings a module from its baseline ``base`` (a
     :class:`~.sources.Baseline`) to ``source``, on the shell thread.
 
-    A large edit of function bodies only is told from the bytecode, without
-    parsing (:mod:`autoreload_kernel.code_diff`); anything else is
-    :func:`plan_reload`'s statement diff of the parsed baseline.
+    An edit of function bodies only is told from the bytecode, without
+    parsing: a large one from the whole module's
+    (:mod:`autoreload_kernel.code_diff`), a small one from the one top-level
+    statement it lies in (:mod:`autoreload_kernel.local_edit`); anything else
+    is :func:`plan_reload`'s statement diff of the parsed baseline.
     """
+    ends = None
     if not full and namespace is not None:
-        bodies = body_edit(base.source, source, path, namespace)
-        if bodies is not None:
-            return ReloadPlan(parsed=None, run=[], bodies=bodies)
+        ends = common_ends(base.source, source)
+        if is_large(base.source, source, ends):
+            bodies = body_edit(base.source, source, path, namespace, ends)
+            if bodies is not None:
+                return ReloadPlan(parsed=None, run=[], bodies=bodies)
     try:
         old = base.statements(namespace)
     except (SyntaxError, ValueError):
         old = None  # a baseline we cannot diff: the whole module runs again
+    if ends is not None and old is not None:
+        local = local_edit(old, source, path, namespace, ends)
+        if local is not None:
+            return ReloadPlan(parsed=local.parsed, run=[], bodies=local.bodies,
+                              moved=local.moved)
     return plan_reload(old, source, path, full, namespace)
 
 

@@ -327,9 +327,11 @@ def keys_of(stmts: list["Stmt"]) -> list[tuple]:
 class ParsedModule:
     """The statements of one version of a module's source."""
 
-    def __init__(self, source: bytes, lines: list[bytes], stmts: list, filename: str = "<unknown>"):
+    def __init__(self, source: bytes, lines: list[bytes] | None, stmts: list,
+                 filename: str = "<unknown>"):
         self.source = source
-        self.lines = lines
+        #: the source's lines (None: split when first needed, see :attr:`lines`)
+        self._lines = lines
         #: the top-level statements in order, as :class:`Stmt`, or :class:`Span` for
         #: runs of unchanged ones not parsed yet
         self.items = stmts
@@ -343,6 +345,15 @@ class ParsedModule:
         self._starts: list[int] | None = None
         self._ends: list[int] | None = None
         self._flags: int | None = None
+
+    @property
+    def lines(self) -> list[bytes]:
+        """The source's lines.  A version made by a local edit (see
+        :meth:`with_span`) splits them only when a later diff reads them."""
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = self.source.splitlines(keepends=True)
+        return lines
 
     @property
     def stmts(self) -> list[Stmt]:
@@ -475,6 +486,24 @@ class ParsedModule:
             [x + delta for x in self.starts[cut:]] if delta else self.starts[cut:])
         new._ends = self.ends[: len(before)] + [s.end for s in middle] + (
             [x + delta for x in self.ends[cut:]] if delta else self.ends[cut:])
+        return new
+
+    def with_span(self, source: bytes, index: int, last: int, delta: int) -> "ParsedModule":
+        """The next version, ``source``, when only the lines of item ``index`` and
+        those up to the next item changed (see :mod:`.local_edit`): they become
+        one span never parsed, ending at line ``last``, and the items after it
+        move by ``delta`` lines.  Nothing is split or parsed here."""
+        items = self.items
+        starts, ends = self.starts, self.ends
+        first = starts[index]
+        after = items[index + 1:]
+        new = ParsedModule(source, None, items[:index] + [Span(first, last)] + (
+            [item.moved(delta) for item in after] if delta else after), self.filename)
+        new._starts = starts[:index + 1] + ([x + delta for x in starts[index + 1:]] if delta
+                                           else starts[index + 1:])
+        new._ends = ends[:index] + [last] + ([x + delta for x in ends[index + 1:]] if delta
+                                             else ends[index + 1:])
+        new._flags = self._flags
         return new
 
     @property

@@ -269,8 +269,8 @@ def body_edits_always():
     saved = code_diff.LARGE_SHARE, code_diff.SMALL_FILE, plan.body_edit
     taken = Counter()
 
-    def counted(*args):
-        edit = saved[2](*args)
+    def counted(*args, **kwargs):
+        edit = saved[2](*args, **kwargs)
         taken["body-only plans"] += edit is not None
         return edit
 
@@ -280,3 +280,32 @@ def body_edits_always():
     finally:
         code_diff.LARGE_SHARE, code_diff.SMALL_FILE, plan.body_edit = saved
 
+
+
+@contextlib.contextmanager
+def counting_local_edits():
+    """Count the plans told from one top-level statement's bytecode
+    (:mod:`autoreload_kernel.local_edit`), so a run can show that small edits
+    took that path; yields the counter."""
+    from autoreload_kernel import plan
+
+    saved = plan.local_edit
+    taken = Counter()
+
+    def counted(*args, **kwargs):
+        edit = saved(*args, **kwargs)
+        taken["local plans"] += edit is not None
+        taken["local plans that moved lines"] += edit is not None and bool(edit.moved)
+        taken["local plans of methods"] += edit is not None and any(
+            "." in name for name in _qualnames(edit))
+        return edit
+
+    plan.local_edit = counted
+    try:
+        yield taken
+    finally:
+        plan.local_edit = saved
+
+
+def _qualnames(edit) -> list[str]:
+    return [func.__qualname__ for func, _code, changed in edit.bodies.functions if changed]

@@ -1,0 +1,194 @@
+"""Tell from the bytecode that a small edit changed only the code inside one
+top-level statement's functions.
+
+The commonest save changes a few lines of one function.  The bytes that
+differ between the running source and the saved one then lie inside one
+top-level item of the baseline's :class:`~.statements.ParsedModule` (a parsed
+statement, or a span of whole statements never parsed), whose first line
+the baseline knows, and so does the item after it.  Only those lines are
+compiled, straight from the source at their real line numbers (no syntax tree),
+and compared with the same lines of the running version as
+:mod:`.code_diff` compares whole modules: when the module-level code and the
+class bodies are the same apart from line numbers and the code of the
+functions they define, nothing at module or class level runs.  The live
+functions take their new code, the unchanged ones in those lines their new
+line numbers, and everything after them shifts by the lines the edit added
+or removed.  What that costs grows with the edited statement, not with the
+module: nothing is parsed, and the whole file is only compared, counted and
+searched as bytes.
+
+Any doubt gives None, and the plan comes from the statement diff as before:
+a file with a declared encoding or ``\\r`` line ends, changed bytes outside
+one item (and the lines up to the next), lines that do not compile alone, a
+changed decorator, default, annotation, free variable or anything else at
+module or class level, a changed function whose name another ``def`` or
+``class`` binds too or a decorator elsewhere in the module reads (the
+statement diff decorates that again), or a live function not found where its
+code says (see :func:`.code_diff._match`).
+
+The compiled lines are kept per file (the last :data:`_KEPT` files), so the
+next edit of the same statement compiles only its new version.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+import weakref
+from bisect import bisect_right
+from collections import OrderedDict
+from .code_diff import BodyEdit, _match, compare, keep_recent
+from .statements import Span, _declares_encoding
+
+#: path -> (first line, the lines' bytes, their code, a weak reference to the
+#: version made with them, the changed names found alone outside them): the
+#: last local edit of each of the last few files (code_diff.keep_recent)
+_chunks: OrderedDict[str, tuple] = OrderedDict()
+#: what precedes a ``def``/``class`` name on its line, at any depth
+_DEF_BEFORE = re.compile(rb"[ \t\f]*(?:async[ \t]+)?(?:def|class)[ \t]+")
+_WORD_CHAR = re.compile(rb"\w")
+
+
+class LocalEdit:
+    """What :func:`local_edit` found: the edit, the next version, the shift."""
+
+    __slots__ = ("bodies", "parsed", "moved")
+
+    def __init__(self, bodies: BodyEdit, parsed, moved: list[tuple[int, int, int]]):
+        self.bodies = bodies
+        self.parsed = parsed
+        self.moved = moved
+
+
+def local_edit(old, new_source: bytes, path: str, namespace: dict,
+               ends: tuple[int, int]) -> LocalEdit | None:
+    """The edit from ``old`` (the running version, a :class:`ParsedModule`) to
+    ``new_source`` when it changed only function code inside one top-level
+    item, else None.  ``ends``: the bytes the two share at the head and tail
+    (:func:`.code_diff.common_ends`)."""
+    old_source = old.source
+    head, tail = ends
+    old_end = len(old_source) - tail  # the changed bytes: head..old_end-1 (old)
+    grown = len(new_source) - len(old_source)
+    kept = _chunks.get(path)
+    ours = kept is not None and kept[3]() is old  # the version our last edit made
+    if (new_source.find(b"\r", head, old_end + grown) >= 0 or _declares_encoding(new_source)
+            or not ours and (b"\r" in old_source or _declares_encoding(old_source))):
+        return None  # line numbers by counting b"\n" would not be the compiler's
+    line = old_source.count(b"\n", 0, head) + 1  # where the first one is
+    starts = old.starts
+    index = bisect_right(starts, line) - 1
+    if index < 0:
+        return None  # before the first statement (a comment at the top)
+    first = starts[index]
+    ends_at = old.ends
+    if (index and ends_at[index - 1] >= first
+            or index + 1 < len(starts) and starts[index + 1] <= ends_at[index]):
+        return None  # it shares a line with a neighbour (`x = 1; y = 2`)
+    # Byte offsets of the item's first line and of the next item's first line.
+    start = old_source.rfind(b"\n", 0, head) + 1
+    for _ in range(line - first):
+        start = old_source.rfind(b"\n", 0, start - 1) + 1
+    if index + 1 < len(starts):
+        stop = head
+        for _ in range(starts[index + 1] - line):
+            stop = old_source.find(b"\n", stop) + 1
+            if not stop:
+                return None
+    else:
+        stop = len(old_source)
+    if old_end > stop:
+        return None  # the edit reaches into the next item
+    delta = new_source.count(b"\n", head, old_end + grown) - old_source.count(b"\n", head, old_end)
+    old_chunk = old_source[start:stop]
+    new_chunk = new_source[start:stop + grown]
+    flags = old.flags
+    if kept is not None and kept[0] == first and kept[1] == old_chunk:
+        old_code = kept[2]
+    else:
+        ours = False
+        old_code = _compile(old_chunk, first, path, flags)[0]  # it warned at its import
+        if old_code is None:
+            return None
+    new_code, said = _compile(new_chunk, first, path, flags)
+    if new_code is None:
+        return None
+    found = compare(old_code, new_code)
+    if found is None:
+        return None
+    changed = {scope[0] if scope else code.co_name
+               for scope, _old, code, diff in found.functions if diff}
+    # The bytes around these lines are those of the version our last edit of
+    # them made: the names it found alone there still are.
+    alone = kept[4] if ours else frozenset()
+    if not changed <= alone:
+        if not _alone(old, changed - alone, start, stop):
+            return None
+        alone = alone | changed
+    bodies = _match(found, path, namespace)
+    if bodies is None:
+        return None
+    for args, kwargs in said:  # the compiler's warnings about the new lines, once
+        warnings.showwarning(*args, **kwargs)
+    starts = old.starts
+    index = bisect_right(starts, first) - 1  # _alone may have parsed spans before it
+    if index + 1 < len(starts):
+        last = starts[index + 1] - 1 + delta
+        moved = [(starts[index + 1], old.ends[-1], delta)] if delta else []
+    else:
+        last = first - 1 + new_source.count(b"\n", start) + (not new_source.endswith(b"\n"))
+        moved = []
+    parsed = old.with_span(new_source, index, last, delta)
+    keep_recent(_chunks, path, (first, new_chunk, new_code, weakref.ref(parsed), alone))
+    return LocalEdit(bodies, parsed, moved)
+
+
+def _compile(chunk: bytes, first: int, path: str, flags: int):
+    """(code of ``chunk`` as the lines from ``first`` on, the warnings the
+    compiler gave), or (None, ()) when it does not compile alone."""
+    said: list[tuple] = []
+    show = warnings.showwarning
+    warnings.showwarning = lambda *args, **kwargs: said.append((args, kwargs))
+    try:
+        code = compile(b"\n" * (first - 1) + chunk, path, "exec", flags=flags,
+                       dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None, ()
+    finally:
+        warnings.showwarning = show
+    return code, said
+
+
+def _alone(old, names: set[str], start: int, stop: int) -> bool:
+    """Outside bytes ``start..stop-1`` of the source, does no ``def`` or
+    ``class`` bind any of ``names`` and no decorator read one?  The names are
+    searched as bytes; a statement that spells one is parsed (once: the parse
+    is kept by every later version) to see whether its decorators read it."""
+    source = old.source
+    for name in names:
+        if not name.isascii():  # may be spelled another way (NFKC): no byte test is exact
+            return False
+        word = name.encode()
+        at = source.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if (start <= at < stop or at and _WORD_CHAR.match(source, at - 1)
+                    or _WORD_CHAR.match(source, end)):
+                at = source.find(word, end)
+                continue
+            line_start = source.rfind(b"\n", 0, at) + 1
+            if _DEF_BEFORE.fullmatch(source, line_start, at):
+                return False
+            line = source.count(b"\n", 0, at) + 1
+            index = bisect_right(old.starts, line) - 1
+            if index >= 0:
+                item = old.items[index]
+                stmts = old.expand(index) if type(item) is Span else [item]
+                for stmt in stmts:
+                    if stmt.start <= line <= stmt.end and name in stmt.names.deco_loads:
+                        return False
+            at = source.find(word, end)
+    return True
+
+
+__all__ = ["LocalEdit", "local_edit"]
