@@ -103,11 +103,11 @@ class ModuleFilter:
 
     def wants(self, name: str, path: str | None) -> bool:
         # Asked for every module at start and for every import: the cheapest
-        # tests first (most modules are compiled extensions or the system's).
-        if not path or not path.endswith(".py") or name in _ALWAYS or name in self._exclude:
+        # tests first (most modules are compiled extensions or the system's,
+        # whose directory is known after the first; the name lists are looked
+        # at only when they could change the answer).
+        if not path or not path.endswith(".py"):
             return False
-        if name in self._include:
-            return True
         directory = os.path.dirname(path)
         known = self._by_dir.get(directory)
         if known is None:
@@ -115,4 +115,6 @@ class ModuleFilter:
                 _norm(directory)
             )
             self._by_dir[directory] = known
-        return known
+        if not known and not (self._include.patterns and name in self._include):
+            return False
+        return name not in _ALWAYS and name not in self._exclude
