@@ -1,7 +1,7 @@
 """Plans built right after a save (prepared.py), through a real kernel.
 
-The kernel's preparer thread wakes on the inotify event of a save and builds
-the reload plan before the next cell; that cell only runs it.  These tests
+The kernel's event loop wakes on the inotify event of a save and builds the
+reload plan between cells, on the shell thread; the next cell only runs it.  These tests
 check that the prepared plan is used and gives the new code, that a later save
 wins over a plan prepared for an earlier one, that a save during a running cell
 leaves the cell alone, and that a syntax error met in the background is
@@ -19,7 +19,7 @@ import queue
 import re
 import time
 
-from driver import kernel_with_config, run, settle
+from driver import ev, kernel_with_config, run, settle
 
 V1 = """\
 class C:
@@ -107,6 +107,7 @@ def test_a_save_during_a_running_cell_leaves_it_alone(kernel, modname):
     kernel.write(f"{m}.py", _version(2))
     reply = kernel._reply(msg_id, timeout=60)
     assert reply["content"]["status"] == "ok", reply["content"]
+    time.sleep(WAIT)  # the plan is built once the cell is over, between cells
     # the cell kept running the version it started with, to its end
     assert kernel.value("set(seen)") == "{('v1', 'm1', 'v1')}"
     res = run(kernel, f"print(g(), inst.m())")
@@ -140,11 +141,13 @@ def _threads(k) -> list[str]:
     return ast.literal_eval(k.value("sorted(t.name for t in __import__('threading').enumerate())"))
 
 
-def test_one_preparer_thread_and_none_when_polling(kernel, modname, tmp_path):
-    """The thread starts with the first user module, once; with ``poll`` (no
-    inotify) there is none, and edits are still found and applied."""
+def test_the_preparer_adds_no_thread_and_is_off_when_polling(kernel, modname, tmp_path):
+    """The preparer watches inotify from the kernel's event loop once the
+    first user module is imported, with no thread of its own; with ``poll``
+    (no inotify) it never starts, and edits are still found and applied."""
     _import(kernel, modname)
-    assert _threads(kernel).count("autoreload-prepare") == 1
+    assert ev(kernel, "get_ipython().kernel.reloader.preparer.running") is True
+    assert not [t for t in _threads(kernel) if "autoreload" in t], _threads(kernel)
     polled = kernel_with_config(tmp_path, "c.AutoreloadKernel.poll = True\n")
     try:
         polled.write("polled_prep.py", V1)
@@ -152,7 +155,7 @@ def test_one_preparer_thread_and_none_when_polling(kernel, modname, tmp_path):
         polled.write("polled_prep.py", _version(2))
         time.sleep(WAIT)
         assert polled.value("g()") == "'v2'"
-        assert "autoreload-prepare" not in _threads(polled)
+        assert ev(polled, "get_ipython().kernel.reloader.preparer.running") is False
         assert "plans built right after the save" not in run(polled, "%autoreload --status").stdout
     finally:
         polled.shutdown()
@@ -248,3 +251,55 @@ def test_compiler_warnings_are_what_a_reload_on_the_shell_thread_shows(kernel, m
     assert expected[4][0] == "v5 m5\n" and "[autoreload]" in expected[4][1], expected[4]
     assert expected[5][0] == "v7 m7\n", expected[5]
     assert _warning_session(kernel, m) == expected
+
+
+# -- finalizers ------------------------------------------------------------------------
+#: a class whose instances note the thread that finalizes them, and a loop that
+#: makes garbage cycles of them (only the cyclic collector frees those)
+_FINALIZED = """\
+import threading, time
+where = []
+
+class D:
+    def __del__(self):
+        where.append(threading.current_thread().name)
+
+def churn(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        a = D()
+        a.me = a
+        del a
+"""
+
+
+def _many_defs(n: int) -> str:
+    """A module whose parse and compile allocate many objects (each save's plan)."""
+    return "".join(f"def f{i}(x):\n    return [x, {{'k': x * {n}}}, ({i}, x)]\n\n"
+                   for i in range(300))
+
+
+def test_finalizers_run_on_the_shell_thread_while_saves_are_prepared(kernel, modname):
+    """Building a plan allocates; a collection that this triggers runs the
+    ``__del__`` of the user's garbage cycles.  Those run on the kernel's
+    shell thread, as in plain Python -- never on a thread of ours, in the
+    middle of the user's running cell.  Saves come while a cell makes such
+    garbage, and while the kernel is idle."""
+    m = modname
+    kernel.write(f"{m}.py", _many_defs(1))
+    kernel.write(f"{m}_fin.py", _FINALIZED)
+    run(kernel, f"import {m}, {m}_fin")
+    settle(kernel, f"{m}.py", f"{m}_fin.py")
+    msg_id = kernel.kc.execute(f"{m}_fin.churn(4)")
+    for n in range(2, 8):  # saves while the cell runs
+        time.sleep(0.4)
+        kernel.write(f"{m}.py", _many_defs(n))
+    assert kernel._reply(msg_id, timeout=60)["content"]["status"] == "ok"
+    for n in range(8, 11):  # saves while the kernel is idle, garbage waiting
+        run(kernel, f"{m}_fin.churn(0.2)")
+        kernel.write(f"{m}.py", _many_defs(n))
+        time.sleep(WAIT)
+    run(kernel, "import gc; gc.collect()")
+    assert kernel.value(f"{m}.f0(1)") == "[1, {'k': 10}, (0, 1)]"
+    threads = ev(kernel, f"sorted(set({m}_fin.where))")
+    assert threads == ["MainThread"], threads

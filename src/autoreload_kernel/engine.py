@@ -3,8 +3,8 @@
 :class:`Reloader` is what the kernel calls before every request.  It owns the
 pipeline's pieces (see the modules named below) and the user's choices
 (``%autoreload`` mode, ``%aimport`` lists).  Everything here runs on the
-kernel's shell thread, under the kernel's lock; only the plans of saved
-files may be built ahead of time on a thread of their own (:mod:`.prepared`).
+kernel's shell thread, under the kernel's lock; the plans of saved files may
+be built ahead of time there, between cells (:mod:`.prepared`).
 """
 
 from __future__ import annotations
@@ -122,6 +122,8 @@ class Reloader:
     # -- the check ------------------------------------------------------------------------
     def check(self, show_errors: bool = True, force: bool = False) -> list[str]:
         """Reload every changed module the policy allows; return their names."""
+        if self.preparer is not None:
+            self.preparer.attach()  # once a loop runs (no-op after)
         with self.lock, self.gate.held():
             done = self._check(show_errors, force)
         if self.gate.take():

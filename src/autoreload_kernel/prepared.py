@@ -1,23 +1,30 @@
-"""Build a saved file's reload plan in the background, before the next cell.
+"""Build a saved file's reload plan between cells, before the next one.
 
 Most of a reload's cost -- reading the file, parsing, diffing, compiling --
-touches no live object.  So when inotify reports a save, a thread of ours
-builds the plan and its code right away (:class:`Preparer`).  The next check,
-on the shell thread, uses it only if it is the plan it would build itself:
-same baseline, the very bytes it has just read, the same ``--full`` choice,
-and every class the diff assumed live still is (:class:`.class_diff.AssumedLive`).
-Otherwise it builds the plan as it always did.  Running the plan (the
-module's code, the patching) stays on the shell thread, under the kernel's
-lock, at the next cell.
+touches no live object.  So when inotify reports a save, the plan and its code
+are built right away (:class:`Preparer`): on the shell thread, from its event
+loop, while no cell runs -- as the kernel's own message handlers run.  Nothing
+of the user's runs beside it, and what the build's allocations set off (a
+garbage collection, the ``__del__`` of the user's garbage) runs on the shell
+thread, as in plain Python, never on a thread of ours in the middle of a cell.
+
+The next check uses a plan only if it is the plan it would build itself: same
+baseline, the very bytes it has just read, the same ``--full`` choice, and
+every class the diff assumed live still is (:class:`.class_diff.AssumedLive`).
+Otherwise it builds the plan as it always did.  Running the plan (the module's
+code, the patching) happens in the next cell, under the kernel's lock.
 
 Nothing found here is reported: a version that does not parse or compile, or
-makes the compiler warn, is not kept, and the shell thread meets it again and
-reports it as always -- once, at the next cell.  Without inotify (``poll``)
-there is no thread and nothing changes.
+makes the compiler warn (:class:`_WarningGuard`), is not kept, and the next
+check meets it again and reports it as always -- once, in that cell.  Without
+inotify (``poll``), or without a running event loop that can watch a file
+descriptor, nothing is built ahead and nothing changes.
 """
 
 from __future__ import annotations
 
+import _thread
+import asyncio
 import atexit
 import copy
 import os
@@ -38,14 +45,11 @@ if TYPE_CHECKING:  # imported where used: the kernel starts without the diff mac
 SETTLE = 0.02
 #: ... but a file written without pause is read after this long anyway.
 SETTLE_MAX = 0.1
-#: A thread with replaced versions to free (see :meth:`Preparer.retire`) wakes
-#: after this many seconds even without a save ...
+#: Replaced versions are freed this many seconds after the reload, between
+#: cells (see :meth:`Preparer.retire`) ...
 RETIRE_AFTER = 0.5
-#: ... and never holds more than this many: beyond, the oldest goes at once.
+#: ... and no more than this many wait: beyond, the oldest goes at once.
 RETIRE_MAX = 8
-#: At most this many seconds a check waits for a plan being built for the very
-#: bytes it read (the thread has a head start; starting over costs more).
-WAIT_MAX = 30.0
 
 
 @dataclass(slots=True)
@@ -64,30 +68,28 @@ class Prepared:
 
 
 class _WarningGuard:
-    """Sees every warning raised while a plan is built here, before any filter
-    of the user's does, and keeps it from them.
+    """Sees every warning raised while a plan is built between cells, before
+    any filter of the user's does, and keeps it from them.
 
     Compiling a saved file can warn (``SyntaxWarning``: an invalid escape,
     ``is`` with a literal).  Those warnings belong to the cell whose reload
-    compiles the file, under the filters the user has then: met here, they
-    would go through the filters of the moment (a cell running at save time
-    may ignore everything for itself) and use up a "once".  So a version whose
-    build warns is not kept, and the next cell builds it again itself, which
-    shows the warning as always.
+    compiles the file, under the filters the user has then: met at save time,
+    they would be shown outside any cell, go through the filters of that
+    moment, and use up a "once".  So a version whose build warns is not kept,
+    and the next cell's check builds it again itself, which shows the warning
+    as always.
 
     To see a warning before the filters act, this is itself a filter, the
     first of ``warnings.filters``: its message pattern is this object, whose
-    ``match`` is true only on the thread building a plan, while it builds, and
-    its action is "ignore", which leaves no trace in any registry.  Every
-    other warning goes on to the user's filters untouched.  It is put first
-    from the shell thread only (:meth:`install`); when the user's own filters
-    have since been put before it, nothing is built here until it is first
-    again.  ``_showwarnmsg`` is wrapped too, for what passes it anyway (a
-    filter put before it during a build): that is never shown from here.
+    ``match`` is true only on the shell thread while a plan is built there
+    between cells, and its action is "ignore", which leaves no trace in any
+    registry.  Every other warning goes on to the user's filters untouched.
+    When the user's own filters have since been put before it, nothing is
+    built between cells until a check puts it first again (:meth:`install`).
     """
 
     #: what ``warnings.filters`` shows as this filter's message pattern
-    pattern = "(a saved file's plan built off the cell: autoreload-kernel)"
+    pattern = "(a saved file's plan built between cells: autoreload-kernel)"
 
     def __init__(self):
         self.thread_id: int | None = None
@@ -99,35 +101,28 @@ class _WarningGuard:
         return f"<autoreload-kernel: {self.pattern}>"
 
     def match(self, _text):
-        """The filter's test: ours while this thread builds a plan."""
+        """The filter's test: ours while a plan is built, on that thread."""
         if self._building and threading.get_ident() == self.thread_id:
             self.warned = True
             return True
         return None
 
     def install(self) -> bool:
-        """Put the filter first (from the shell thread, between cells)."""
+        """Put the filter first (on the shell thread: no user code runs)."""
         filters = warnings.filters
         if not isinstance(filters, list):
             return False
         if not (filters and filters[0] is self.entry):
-            # Only this thread is ever kept from the user's filters, so their
-            # registries need no reset (no ``_filters_mutated``).
+            # Only a build between cells is kept from the user's filters, so
+            # their registries need no reset (no ``_filters_mutated``).
             if self.entry in filters:
                 filters.remove(self.entry)
             filters.insert(0, self.entry)
-        original = getattr(warnings, "_showwarnmsg", None)
-        if original is None:
-            return False
-        if getattr(original, "__self__", None) is not self:
-            self._original = original
-            warnings._showwarnmsg = self._show
         return True
 
     def first(self) -> bool:
         filters = warnings.filters
-        return bool(filters) and filters[0] is self.entry and (
-            getattr(warnings._showwarnmsg, "__self__", None) is self)
+        return isinstance(filters, list) and bool(filters) and filters[0] is self.entry
 
     @contextmanager
     def building(self):
@@ -138,86 +133,90 @@ class _WarningGuard:
             yield
         finally:
             self._building = False
-            # the user's filters changed meanwhile: ours may not have been first
+            # a thread of the user's changed the filters meanwhile: ours may
+            # not have been first
             if warnings.filters is not filters or not self.first():
                 self.warned = True
-
-    def _show(self, msg):
-        if threading.get_ident() == self.thread_id:
-            self.warned = True
-            return
-        self._original(msg)
 
 
 _GUARD = _WarningGuard()
 
 
 class Preparer:
-    """The background thread and the plans it has ready, by module name."""
+    """Plans built between cells, on the shell thread's event loop, by module name."""
 
     def __init__(self, finder, store, policy):
         self._finder = finder
         self._store = store
-        self._policy = policy  # the Reloader: its ``mode`` and ``full`` choices
+        self._policy = policy  # the Reloader: its ``mode``, ``full`` and ``lock``
         self._ready: dict[str, Prepared] = {}
-        self._thread: threading.Thread | None = None
-        self._wake: tuple[int, int] | None = None
-        self._stopping = False
+        self._watcher = None  # set once the finder opens one; attached when a loop runs
+        self._loop = None
+        self._touched: set[str] = set()
+        self._settling = None  # the loop's timer for the build after a save
+        self._first_event = 0.0
         self._retired: list = []
-        #: (name, baseline source, new source) the thread is building a plan for
-        self._working: tuple | None = None
-        self._done = threading.Condition()
+        self._freeing = None  # the loop's timer that frees replaced versions
         #: how many plans were built here, and how many of those a check used
         self.built = 0
         self.used = 0
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop is not None
 
     def start(self, watcher) -> None:
-        """Start preparing on ``watcher``'s events (once; a no-op after)."""
-        if self._thread is not None or not _GUARD.install():
+        """Prepare on ``watcher``'s events (the finder opened it); from the
+        next :meth:`attach` on the shell thread's running loop, if not now."""
+        if self._watcher is None:
+            self._watcher = watcher
+        self.attach()
+
+    def attach(self) -> None:
+        """Watch the inotify queue from the shell thread's event loop (once;
+        nothing without a watcher, off the main thread, or with no loop
+        running: called again before each check)."""
+        if self._loop is not None or self._watcher is None:
             return
-        self._wake = os.pipe()
-        for fd in self._wake:  # a read of an empty wake pipe must not block the thread
-            os.set_blocking(fd, False)
-        self._thread = threading.Thread(target=self._run, args=(watcher,),
-                                        name="autoreload-prepare", daemon=True)
-        self._thread.start()
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # at kernel start (a startup file's import): the first cell does it
+        if not _GUARD.install():
+            return
+        try:
+            loop.add_reader(self._watcher.fd, self._on_event)
+        except (NotImplementedError, OSError, ValueError, RuntimeError):
+            return  # a loop that cannot watch file descriptors: no preparing
+        _GUARD.thread_id = threading.get_ident()
+        self._loop = loop
         atexit.register(self.stop)
 
     def stop(self) -> None:
-        """End the thread and drop what it prepared."""
-        thread, self._thread = self._thread, None
-        if thread is None:
+        """Stop watching and drop what was prepared."""
+        loop, self._loop = self._loop, None
+        if loop is None:
             return
-        self._stopping = True
-        self._poke()
-        thread.join(timeout=5)
-        for fd in self._wake:
-            os.close(fd)
-        self._wake = None
+        for timer in (self._settling, self._freeing):
+            if timer is not None:
+                timer.cancel()
+        self._settling = self._freeing = None
+        try:
+            loop.remove_reader(self._watcher.fd)
+        except Exception:  # noqa: BLE001 - a loop already closed at exit
+            pass
         self._ready.clear()
         self._retired.clear()
+        self._touched.clear()
         atexit.unregister(self.stop)
 
-    def _poke(self) -> None:
-        try:
-            os.write(self._wake[1], b"x")
-        except BlockingIOError:
-            pass  # already full of wake-ups
-
-    # -- the shell thread ---------------------------------------------------------
+    # -- the shell thread, in a cell -------------------------------------------------
     def take(self, read, base, full: bool) -> Prepared | None:
         """The plan prepared for ``read``, if it is exactly the one the shell
         thread would build now; it is handed out once."""
         _GUARD.install()  # first again, if the user's filters went before it meanwhile
-        with self._done:
-            working = self._working
-            if (working is not None and working[0] == read.name
-                    and working[1] is base.source and working[2] == read.source):
-                self._done.wait_for(lambda: self._working is not working, WAIT_MAX)
         entry = self._ready.pop(read.name, None)
         if (entry is None or entry.base is not base.source or entry.full != full
                 or entry.source != read.source):
@@ -238,7 +237,7 @@ class Preparer:
                 return None  # a live function is not where the code says: the shell decides
             entry.plan = ReloadPlan(parsed=None, run=[], bodies=bodies)
         if base.parsed is None and entry.old is not None:
-            base.parsed = entry.old  # the baseline's parse, made in the background
+            base.parsed = entry.old  # the baseline's parse, made between cells
         # Equal bytes, one object: the plan's version is the baseline's source
         # once applied, and the next plan is diffed against that parse.
         read.source = entry.source
@@ -246,54 +245,71 @@ class Preparer:
         return entry
 
     def retire(self, parsed: list, plans: dict, compiled: dict) -> None:
-        """Free what a reload replaced on our thread (the old versions' trees,
-        the plans and their code): it wakes for the next save, or
-        :data:`RETIRE_AFTER` into its next wait.  Freeing a large module's
-        trees costs milliseconds the next cell should not wait for, so a
-        thread waiting for the next save without a time limit is only poked
-        into a timed wait, and frees :data:`RETIRE_AFTER` later.  Only engine
-        data goes there: the live
-        functions a body-only plan names are let go of here, so no object of
-        the user's can be freed, and no ``__del__`` run, off the shell thread."""
+        """Free what a reload replaced (the old versions' trees, the plans and
+        their code) :data:`RETIRE_AFTER` later, between cells: freeing a large
+        module's trees costs milliseconds the next cell should not wait for.
+        Only engine data waits there: the live functions a body-only plan
+        names are let go of here."""
         for plan in plans.values():
             plan.bodies = None
-        if self.running:
-            self._retired.append((parsed, plans, compiled))
-            if len(self._retired) == 1:
-                self._poke()  # it may be waiting with no time limit
-            elif len(self._retired) > RETIRE_MAX:
-                del self._retired[0]
+        loop = self._loop
+        if loop is None or threading.current_thread() is not threading.main_thread():
+            return  # freed by the caller as it lets go (a subshell's check)
+        self._retired.append((parsed, plans, compiled))
+        if len(self._retired) > RETIRE_MAX:
+            del self._retired[0]
+        if self._freeing is None:
+            self._freeing = loop.call_later(RETIRE_AFTER, self._free)
 
-    # -- the thread ---------------------------------------------------------------------
-    def _run(self, watcher) -> None:
-        _GUARD.thread_id = threading.get_ident()
-        wake = self._wake[0]
+    # -- the shell thread, between cells (the loop's callbacks) ---------------------------
+    def _free(self) -> None:
+        self._freeing = None
+        self._retired.clear()
+
+    def _on_event(self) -> None:
+        """The inotify queue has events: build when the save has settled."""
+        loop = self._loop
         try:
-            while not self._stopping:
-                ready = watcher.wait(RETIRE_AFTER if self._retired else None, wake)
-                if not ready and _drain(wake) and self._retired and not self._stopping:
-                    continue  # poked by retire(): free after the timed wait, not now
-                retired, self._retired = self._retired, []
-                del retired
-                if not ready:
-                    continue  # woken to stop, or only to free
-                touched, overflow = watcher.collect()
-                waited = 0.0
-                while waited < SETTLE_MAX and watcher.wait(SETTLE, wake):
-                    more, more_overflow = watcher.collect()
-                    touched |= more
-                    overflow = overflow or more_overflow
-                    waited += SETTLE
-                if overflow or self._stopping:
-                    continue  # the shell thread looks at everything itself
-                for path in touched:
-                    for name in self._finder.names_at(path):
-                        try:
-                            self._prepare(name)
-                        except Exception:  # noqa: BLE001 - a bug: the shell thread builds it
-                            self._ready.pop(name, None)
-        except OSError:
-            pass  # the watcher was closed: the shell thread works as without us
+            touched, overflow = self._watcher.collect()
+        except OSError:  # the queue was closed: the shell thread works as without us
+            self.stop()
+            return
+        if overflow:  # the shell thread looks at everything itself
+            self._touched.clear()
+            touched = set()
+        self._touched |= touched
+        if not self._touched:
+            return
+        now = loop.time()
+        if self._settling is None:
+            self._first_event = now
+        else:
+            self._settling.cancel()
+        # an editor's save is a burst of writes: wait for a pause, but not forever
+        delay = min(SETTLE, max(0.0, self._first_event + SETTLE_MAX - now))
+        self._settling = loop.call_later(delay, self._settled)
+
+    def _settled(self) -> None:
+        self._settling = None
+        lock = self._policy.lock
+        if not lock.acquire(blocking=False):  # a check on a subshell thread: later
+            self._settling = self._loop.call_later(SETTLE, self._settled)
+            return
+        touched, self._touched = self._touched, set()
+        try:
+            for path in touched:
+                for name in self._finder.names_at(path):
+                    try:
+                        self._prepare(name)
+                    except Exception:  # noqa: BLE001 - a bug: the check builds it itself
+                        self._ready.pop(name, None)
+        except KeyboardInterrupt:
+            # Meant for the user's code (an async cell awaiting): what was being
+            # built is dropped, and the interrupt goes on to that code.
+            self._ready.clear()
+            _thread.interrupt_main()
+        finally:
+            lock.release()
 
     def _prepare(self, name: str) -> None:
         watched = self._finder.watched.get(name)
@@ -314,21 +330,14 @@ class Preparer:
             self._ready.pop(name, None)
             return
         full = self._policy.full
-        with self._done:
-            self._working = (name, base_source, source)
-        try:
-            with _GUARD.building():
-                kept = self._build(name, path, base, base_source, old, source, full,
-                                   watched.module.__dict__)
-            if kept is not None and not _GUARD.warned:
-                self._ready[name] = kept
-                self.built += 1
-            else:
-                self._ready.pop(name, None)  # the shell thread builds it, and reports
-        finally:
-            with self._done:
-                self._working = None
-                self._done.notify_all()
+        with _GUARD.building():
+            kept = self._build(name, path, base, base_source, old, source, full,
+                               watched.module.__dict__)
+        if kept is not None and not _GUARD.warned:
+            self._ready[name] = kept
+            self.built += 1
+        else:
+            self._ready.pop(name, None)  # the check builds it itself, and reports
 
     def _build(self, name, path, base, base_source, old, source, full,
                namespace) -> Prepared | None:
@@ -342,7 +351,7 @@ class Preparer:
         # live functions by take()); else the statement diff.
         try:
             found = None if full else frame_diff(base_source, source, path, keep=False)
-        except Exception:  # noqa: BLE001 - a bug here must not stop the thread
+        except Exception:  # noqa: BLE001 - a bug here: the statement diff decides
             found = None
         if found is not None:
             return Prepared(base_source, old, source, full, None, None, AssumedLive(name),
@@ -354,26 +363,17 @@ class Preparer:
                 except (SyntaxError, ValueError):
                     old = None
             else:
-                # The shell thread may parse the baseline's unparsed spans while
-                # we diff: each thread fills its own copy (the spans' parse
-                # caches are shared, and the same either way).
+                # Parsing spans of the baseline fills it in: done on a copy,
+                # so a plan that is not used leaves the baseline as it was.
                 old = copy.copy(old)
             assumed = AssumedLive(name)
             plan = plan_reload(old, source, path, full, assumed)
             compiled = compile_plan(plan, path)
         except ReloadFailed:
             return None  # the shell thread reports it, as always
-        except Exception:  # noqa: BLE001 - a bug here must not stop the thread
+        except Exception:  # noqa: BLE001 - a bug here: the check builds it itself
             return None
         return Prepared(base_source, old, source, full, plan, compiled, assumed)
-
-
-def _drain(fd: int) -> bool:
-    """Empty the wake pipe; True if something was in it (a poke)."""
-    try:
-        return bool(os.read(fd, 4096))
-    except BlockingIOError:
-        return False
 
 
 __all__ = ["Preparer", "Prepared"]
