@@ -212,7 +212,7 @@ class Reloader:
                 }
         order = reload_order([name for name in by_name if name in plans], deps)
         done = []
-        retired = []  # the versions replaced: freed off this thread (Preparer.retire)
+        retired = []  # the versions replaced: freed between cells (Preparer.retire)
         watched = None  # name -> module, built once per batch when a rebind needs it
         for position, name in enumerate(order):
             read = by_name[name]
