@@ -155,7 +155,7 @@ def test_the_preparer_adds_no_thread_and_is_off_when_polling(kernel, modname, tm
         polled.write("polled_prep.py", _version(2))
         time.sleep(WAIT)
         assert polled.value("g()") == "'v2'"
-        assert ev(polled, "get_ipython().kernel.reloader.preparer.running") is False
+        assert ev(polled, "get_ipython().kernel.reloader.preparer") is None
         assert "plans built right after the save" not in run(polled, "%autoreload --status").stdout
     finally:
         polled.shutdown()

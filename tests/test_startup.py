@@ -44,7 +44,7 @@ def _plans(k) -> tuple[int, int] | None:
 
 def test_a_start_defers_the_preparer_until_the_first_user_module(tmp_path, modname):
     """Started and one cell run: none of the deferred modules is loaded and no
-    preparer thread runs.  Then a module is imported and saved again at once:
+    preparer exists.  Then a module is imported and saved again at once:
     the preparer, started by that import, builds the plan for that very first
     save and the next cell uses it."""
     k = KernelDriver(tmp_path).start()
@@ -55,7 +55,7 @@ def test_a_start_defers_the_preparer_until_the_first_user_module(tmp_path, modna
 
         k.write(f"{modname}.py", "def f():\n    return 1\n")
         run(k, f"import {modname}")
-        assert ev(k, THREADS).count("autoreload-prepare") == 1
+        assert ev(k, "get_ipython().kernel.reloader.preparer.running") is True
         k.write(f"{modname}.py", "def f():\n    return 2\n")  # right after the import
         time.sleep(WAIT)  # no request meanwhile: its check would reload the file itself
         assert ev(k, f"{modname}.f()") == 2
