@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from .inotify import open_watcher
-from .sources import Baseline, SourceStore, settled, stamp_of
+from .sources import Baseline, SourceStore, _read, settled, stamp_of
 from .userpaths import ModuleFilter
 
 
@@ -274,8 +274,7 @@ class ChangeFinder:
                     self._suspects.discard(name)
                     continue
                 read_at = time.time_ns()
-                with open(w.path, "rb") as fh:
-                    data = fh.read()
+                data = _read(w.path, st.st_size)  # no buffered file object
             except OSError as err:
                 out.extend(self._unreadable(name, w, err))
                 continue

@@ -9,6 +9,7 @@ be built ahead of time there, between cells (:mod:`.prepared`).
 
 from __future__ import annotations
 
+import functools
 import gc
 import linecache
 import threading
@@ -23,21 +24,29 @@ from .sources import SourceStore
 from .userpaths import ModuleFilter
 
 
-@contextmanager
-def _gc_paused():
+def _gc_paused(method):
     """No garbage collection while a reload builds its trees.
 
     Parsing allocates many small objects that hold no cycles; each collection
     they trigger walks the whole heap (a large module's tree included), which
-    once cost a first edit more than the parse itself.
+    once cost a first edit more than the parse itself.  (A plain wrapper: a
+    generator-based context manager costs a one-def reload several per cent.)
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    @functools.wraps(method)
+    def paused(*args):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return method(*args)
+        finally:
+            if enabled:
+                gc.enable()
+    return paused
+
+
+def _blank(source: bytes) -> bool:
+    """Only white space?  (Stops at the first other byte; ``strip`` copies.)"""
+    return not source or source.isspace()
 
 
 class Reloader:
@@ -160,7 +169,7 @@ class Reloader:
             if not read.differs:
                 self.report.recovered(read.name)
                 continue
-            if not read.source.strip() and self.store.baselines[read.name].source.strip():
+            if _blank(read.source) and not _blank(self.store.baselines[read.name].source):
                 # An editor that truncates before writing: wait for the content.
                 self.report.unreadable(read.name, read.path, "the file is empty (a save "
                                        "in progress?); an empty module is not loaded")
@@ -178,7 +187,7 @@ class Reloader:
             changed.append(read)
         return changed
 
-    @_gc_paused()
+    @_gc_paused
     def _apply(self, changed) -> list[str]:
         # The pipeline's heavy half (diff, plan, patch) is imported by the first
         # reload (or the preparer's first plan), not at kernel start.
@@ -210,7 +219,9 @@ class Reloader:
                     imp.module for version in (base.parsed, plan.parsed) if version is not None
                     for imp in imports_in(version.importing(), package)
                 }
-        order = reload_order([name for name in by_name if name in plans], deps)
+        order = [name for name in by_name if name in plans]
+        if len(order) > 1:
+            order = reload_order(order, deps)
         done = []
         retired = []  # the versions replaced: freed between cells (Preparer.retire)
         watched = None  # name -> module, built once per batch when a rebind needs it

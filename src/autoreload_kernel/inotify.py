@@ -39,6 +39,9 @@ WATCH_MASK = (
     | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
 )
 _HEADER = struct.Struct("iIII")
+#: bytes asked of the queue per read; a read that returns less than half of it
+#: emptied the queue (each event is at most a header and a file name)
+_BUFFER = 1 << 16
 
 
 class DirWatcher:
@@ -103,11 +106,13 @@ class DirWatcher:
 
     def _read(self) -> tuple[set[str], bool, set[str]]:
         touched: set[str] = set()
+        #: (watch, name) -> the directory's spellings: a save is several events
+        names: dict[tuple[int, bytes], list[str]] = {}
         lost: set[str] = set()
         overflow = False
         while True:
             try:
-                data = os.read(self.fd, 1 << 16)
+                data = os.read(self.fd, _BUFFER)
             except BlockingIOError:
                 break
             except OSError:
@@ -133,8 +138,12 @@ class DirWatcher:
                         self._wd_of.pop(directory, None)
                     lost.update(spellings)
                     continue
-                for directory in spellings:
-                    touched.add(os.path.join(directory, os.fsdecode(name)))
+                names[(wd, name)] = spellings
+            if len(data) <= _BUFFER // 2:
+                break  # the queue was drained (what comes now is read next time)
+        for (_wd, name), spellings in names.items():
+            for directory in spellings:
+                touched.add(os.path.join(directory, os.fsdecode(name)))
         return touched, overflow, lost
 
     def close(self) -> None:

@@ -33,26 +33,32 @@ class InterruptGate:
         self.pending = False
         self._saved = None  # the handler to use in the user's code
         self._holding = False
+        #: per entry of :meth:`held` still open: did it swap the handler?
+        self._swapped: list[bool] = []
 
     def _note(self, signum, frame) -> None:
         self.pending = True
 
-    @contextmanager
-    def held(self):
-        """The engine's own work: an interrupt is noted, not raised."""
-        if self._holding or threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        saved = _getsignal(_SIGINT)
-        if not callable(saved):  # interrupts are ignored here anyway
-            yield
-            return
-        _setsignal(_SIGINT, self._note)
-        self._saved, self._holding, self.pending = saved, True, False
-        try:
-            yield
-        finally:
-            _setsignal(_SIGINT, saved)
+    def held(self) -> "InterruptGate":
+        """The engine's own work: an interrupt is noted, not raised.  (The gate
+        is its own context manager: a generator-based one costs more than
+        the swap, on every check.)"""
+        return self
+
+    def __enter__(self) -> "InterruptGate":
+        swapped = False
+        if not self._holding and threading.current_thread() is threading.main_thread():
+            saved = _getsignal(_SIGINT)
+            if callable(saved):  # else interrupts are ignored here anyway
+                _setsignal(_SIGINT, self._note)
+                self._saved, self._holding, self.pending = saved, True, False
+                swapped = True
+        self._swapped.append(swapped)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._swapped.pop():
+            _setsignal(_SIGINT, self._saved)
             self._saved, self._holding = None, False
 
     def take(self) -> bool:
