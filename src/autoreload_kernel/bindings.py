@@ -94,9 +94,8 @@ class ImportIndex:
         if not star_only:
             return modules
         if self._stars is None or self._stars[0] is not modules:
-            baselines = self.store.baselines
-            self._stars = (modules, [n for n in modules if (b := baselines.get(n)) is not None
-                                     and b.star_imports()])
+            stars = self.store.star_imports
+            self._stars = (modules, [n for n in modules if stars(n)])
             self._touched = set()
         return dict.fromkeys(self._stars[1] + [n for n in self._touched if n in modules])
 
@@ -125,20 +124,21 @@ class ImportIndex:
         needle = target.rpartition(".")[2].encode()
         spelled = attr.encode() if attr is not None and attr.isascii() else None
         out = []
+        store = self.store
         for name in self._candidates(modules, star_only):
             module = modules[name]
             if name == target:
                 continue
-            base = self.store.baselines.get(name)
-            if base is None:
+            # (looked at as kept: a Baseline is made only for the few parsed)
+            source = store.source_of(name)
+            if source is None:
                 continue
-            source = base.source
-            if star_only and not base.star_imports():
+            if star_only and not store.star_imports(name):
                 continue
             # a cheap byte search first: most modules never mention the target
             if needle not in source and b"from ." not in source:
                 continue
-            if spelled is not None and spelled not in source and not base.star_imports():
+            if spelled is not None and spelled not in source and not store.star_imports(name):
                 continue
             for imp in self.of(name, module):
                 if imp.module == target and imp.attr is not None:

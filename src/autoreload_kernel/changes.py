@@ -49,11 +49,15 @@ class ChangeFinder:
         self.filter = modfilter
         self.use_inotify = use_inotify
         self.watcher = None  # opened with the first user module (ctypes costs start time)
-        #: the user's modules, each through its baseline (``.module``, ``.path``, ``.stamp``)
-        self.watched: dict[str, Baseline] = {}
+        #: the user's modules: ``name -> Baseline`` (``.module``, ``.path``,
+        #: ``.stamp``), over the store's kept sources (made when asked for)
+        self.watched = Watched(store)
         self.missing: set[str] = set()
-        #: path -> the name watched there, or a list when several names share it
-        self._names_at: dict[str, str | list[str]] = {}
+        #: directory -> the package prefix(es) of the modules watched there
+        #: ("pkg." or "" for top level): a written file's module is prefix + stem
+        self._prefixes: dict[str, str | tuple[str, ...]] = {}
+        #: path -> the names watched there that no prefix spells
+        self._odd: dict[str, list[str]] = {}
         #: the modules of sys.modules that are not the user's, as last looked at
         self._others: dict[str, ModuleType] = {}
         #: len(sys.modules) when ``watched`` and ``_others`` last covered it (-1: look at all)
@@ -89,7 +93,9 @@ class ChangeFinder:
             others.clear()
             names = set(modules)
         else:
-            names = modules.keys() - watched.keys() - others.keys()
+            names = modules.keys() - self.store.kept.keys() - others.keys()
+            if self.store.unwatched:  # kept, not watched, and back in sys.modules
+                names |= {n for n in self.store.unwatched if n in modules and n not in others}
             if len(watched) + len(others) + len(names) > len(modules):
                 for gone in [n for n in watched if n not in modules]:
                     self._forget(gone)
@@ -111,7 +117,7 @@ class ChangeFinder:
         else:
             self._others[name] = mod
 
-    def _recorded(self, name: str, polled: bool) -> None:
+    def _recorded(self, name: str, polled: bool, was_watched: bool) -> None:
         """The import hook just read ``name``: watch it now, not in the next cell.
 
         Only on the main thread, where checks run; other threads leave it to
@@ -121,7 +127,7 @@ class ChangeFinder:
         if mod is None or threading.current_thread() is not threading.main_thread():
             self.store.fresh.append(name)
             return
-        if self._known_len >= 0 and name not in self.watched and name not in self._others:
+        if self._known_len >= 0 and not was_watched and name not in self._others:
             # sys.modules grew by this module and we know it: if nothing else
             # came in, the next check need not compare sys.modules with ours.
             self._known_len += 1
@@ -133,9 +139,10 @@ class ChangeFinder:
         recorded it, so the filter and the symlink test already ran there and
         ``polled`` says whether only a stat can see its changes."""
         path = getattr(mod, "__file__", None)
-        base = self.store.baselines.get(name)
-        if hooked and base is not None and base.path == path:
-            self._watch(name, mod, base)
+        store = self.store
+        known = store.path_of(name) if name in store.kept else None
+        if hooked and known is not None and known == path:
+            self._watch(name, mod, path)
             if polled:
                 self._polled.add(name)
                 self._suspects.add(name)
@@ -145,34 +152,49 @@ class ChangeFinder:
         if not isinstance(path, str) or not self.filter.wants(name, path):
             self._forget(name)
             return
-        if base is None or base.path != path:
-            base = self.store.read_now(name, path)
-            if base is None:
+        if known is None or known != path:
+            if store.read_now(name, path) is None:
                 return
-        self._watch(name, mod, base)
+        self._watch(name, mod, path)
         if os.path.islink(path) or not self._watch_dir_of(path):
             self._polled.add(name)
         # The file may have been saved between the import and now.
         self._suspects.add(name)
 
-    def _watch(self, name: str, mod, base: Baseline) -> None:
-        self._forget(name)
-        base.module = mod
-        self.watched[name] = base
-        names = self._names_at.get(base.path)
-        if names is None:
-            self._names_at[base.path] = name  # one name per path: no list
-        elif isinstance(names, str):
-            self._names_at[base.path] = [names, name]
-        else:
-            names.append(name)
+    def _watch(self, name: str, mod, path: str) -> None:
+        """Watch ``name`` (kept in the store, its file ``path``)."""
+        self._forget(name, keep=True)
+        self.store.unwatched.discard(name)
+        kept = self.store.kept[name]
+        if type(kept) is not bytes:
+            kept.module = mod
+        directory, _, file = path.rpartition(os.sep)
+        prefix = _prefix(name, file)
+        if prefix is None:
+            odd = self._odd.setdefault(path, [])
+            if name not in odd:
+                odd.append(name)
+            return
+        have = self._prefixes.get(directory)
+        if have is None:
+            self._prefixes[directory] = prefix
+        elif have != prefix and (type(have) is str or prefix not in have):
+            self._prefixes[directory] = (have, prefix) if type(have) is str else (*have, prefix)
 
     def names_at(self, path: str) -> tuple[str, ...]:
         """The watched module names whose file is ``path``."""
-        names = self._names_at.get(path)
-        if names is None:
-            return ()
-        return (names,) if isinstance(names, str) else tuple(names)
+        directory, _, file = path.rpartition(os.sep)
+        watched, path_of = self.watched, self.store.path_of
+        # (a name left here by a module that went away is no longer watched)
+        found = [n for n in self._odd.get(path, ()) if n in watched and path_of(n) == path]
+        have = self._prefixes.get(directory)
+        if have is not None and file.endswith(".py"):
+            stem = file[:-3]
+            for prefix in (have,) if type(have) is str else have:
+                name = prefix[:-1] if stem == "__init__" else prefix + stem
+                if name and name in watched and name not in found and path_of(name) == path:
+                    found.append(name)
+        return tuple(found)
 
     def _watch_dir_of(self, path: str) -> bool:
         """Watch ``path``'s directory with inotify; False if that is not possible."""
@@ -187,17 +209,25 @@ class ChangeFinder:
                 self.on_watcher(self.watcher)
         return self.watcher.watch(os.path.dirname(path))
 
-    def _forget(self, name: str) -> None:
-        old = self.watched.pop(name, None)
-        if old is not None:
-            old.module = None  # a baseline kept after its module left must not keep it alive
-            names = self._names_at.get(old.path)
-            if names == name:
-                del self._names_at[old.path]
-            elif isinstance(names, list) and name in names:
-                names.remove(name)
-                if len(names) == 1:
-                    self._names_at[old.path] = names[0]
+    def _forget(self, name: str, keep: bool = False) -> None:
+        """Stop watching ``name``; its baseline stays (unless its module left
+        ``sys.modules`` and it was kept as bytes alone: it names no file then).
+        ``keep``: about to be watched again."""
+        store = self.store
+        if name in self.watched:
+            path = store.path_of(name)
+            odd = self._odd.get(path)
+            if odd is not None and name in odd:
+                odd.remove(name)
+                if not odd:
+                    del self._odd[path]
+            if not keep:
+                base = store.baseline(name)
+                if base is None:
+                    store.drop(name)
+                else:
+                    base.module = None  # a baseline kept after its module left must not keep it alive
+                    store.unwatched.add(name)
         self._polled.discard(name)
         self._rewatch.discard(name)
         self._suspects.discard(name)
@@ -208,8 +238,9 @@ class ChangeFinder:
 
     def invalidate(self) -> None:
         """Distrust every stamp: the next check re-reads every user module once."""
-        for w in self.watched.values():
-            w.settled = False
+        for w in self.store.kept.values():
+            if type(w) is not bytes:  # kept as bytes: no stamp to distrust
+                w.settled = False
         self._suspects.update(self.watched)
 
     def recheck(self, name: str) -> None:
@@ -234,15 +265,14 @@ class ChangeFinder:
         for path in touched:
             self._suspects.update(self.names_at(path))
         if lost:
-            for name, w in self.watched.items():
-                if os.path.dirname(w.path) in lost and name not in self._polled:
+            path_of = self.store.path_of
+            for name in self.watched:
+                if os.path.dirname(path_of(name)) in lost and name not in self._polled:
                     self._polled.add(name)
                     self._rewatch.add(name)
         for name in list(self._rewatch):
-            w = self.watched[name]
-            if os.path.isdir(os.path.dirname(w.path)) and self.watcher.watch(
-                os.path.dirname(w.path)
-            ):
+            directory = os.path.dirname(self.store.path_of(name))
+            if os.path.isdir(directory) and self.watcher.watch(directory):
                 self._rewatch.discard(name)
                 self._polled.discard(name)
                 self._suspects.add(name)
@@ -257,7 +287,6 @@ class ChangeFinder:
         if not suspects:
             return []
         out: list[Read] = []
-        baselines = self.store.baselines
         for name in list(suspects):
             w = self.watched.get(name)
             if w is None:
@@ -286,10 +315,7 @@ class ChangeFinder:
                 self._suspects.discard(name)
             else:
                 self._suspects.add(name)  # look again next time: same-tick saves
-            base = baselines.get(name)
-            if base is None:
-                continue
-            out.append(Read(name, w.module, w.path, data, data != base.source))
+            out.append(Read(name, w.module, w.path, data, data != w.source))
         return out
 
     def _unreadable(self, name: str, w: Baseline, err: OSError) -> list[Read]:
@@ -316,3 +342,64 @@ class ChangeFinder:
             else:
                 why = f"cannot read it ({err.strerror or err})"
         return [Read(name, w.module, w.path, b"", False, why)]
+
+
+def _prefix(name: str, file: str) -> str | None:
+    """What goes before the file's stem to spell ``name`` ("pkg." or ""), or
+    None when the name is not spelled so (a module loaded under another name)."""
+    if not file.endswith(".py"):
+        return None
+    stem = file[:-3]
+    if stem == "__init__":
+        return name + "."
+    if name == stem:
+        return ""
+    if name.endswith(stem) and name[-len(stem) - 1] == ".":
+        return name[: -len(stem)]
+    return None
+
+
+class Watched:
+    """``name -> Baseline`` for the modules the change finder watches: the
+    names the store keeps, less its ``unwatched``.  A Baseline is made only
+    when asked for (:meth:`get`); names and modules come without making any."""
+
+    def __init__(self, store: SourceStore):
+        self._store = store
+
+    def __contains__(self, name) -> bool:
+        store = self._store
+        return name in store.kept and not (store.unwatched and name in store.unwatched)
+
+    def __len__(self) -> int:
+        return len(self._store.kept) - len(self._store.unwatched)
+
+    def __iter__(self):
+        store = self._store
+        if not store.unwatched:
+            return iter(list(store.kept))
+        return iter([n for n in store.kept if n not in store.unwatched])
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def get(self, name: str, default=None):
+        if name not in self:
+            return default
+        base = self._store.baseline(name)
+        return default if base is None else base
+
+    def __getitem__(self, name: str) -> Baseline:
+        base = self.get(name)
+        if base is None:
+            raise KeyError(name)
+        return base
+
+    def modules(self) -> dict[str, ModuleType]:
+        """``name -> module`` for every watched module (no Baseline made)."""
+        module_of = self._store.module_of
+        return {name: module_of(name) for name in self}
+
+    def items(self):
+        """(name, Baseline) pairs: makes every Baseline (prefer :meth:`modules`)."""
+        return [(name, base) for name in self if (base := self.get(name)) is not None]

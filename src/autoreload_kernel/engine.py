@@ -258,7 +258,7 @@ class Reloader:
             updated = []
             if applied.rebound or applied.added:
                 if watched is None:
-                    watched = {n: w.module for n, w in self.finder.watched.items()}
+                    watched = self.finder.watched.modules()
                 user_ns = self.shell.user_ns if self.shell is not None else None
                 gained = [(n, MISSING, read.module.__dict__[n]) for n in applied.added
                           if n in read.module.__dict__]
@@ -332,8 +332,8 @@ class Reloader:
             lines.append("reloading only (%aimport): " + (", ".join(sorted(self.explicit)) or "none"))
         if self.skipped:
             lines.append("never reloading (%aimport -): " + ", ".join(sorted(self.skipped)))
-        optout = [n for n, w in self.finder.watched.items()
-                  if getattr(w.module, "__autoreload__", True) is False]
+        optout = [n for n, m in self.finder.watched.modules().items()
+                  if getattr(m, "__autoreload__", True) is False]
         if optout:
             lines.append("opted out (__autoreload__ = False): " + ", ".join(sorted(optout)))
         if self.finder.missing:

@@ -14,6 +14,7 @@ import marshal
 import os
 import re
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from importlib.machinery import SourceFileLoader
@@ -114,35 +115,69 @@ def _def_lines(namespace: dict, path: str) -> list[int]:
     return found
 
 
+def file_of(module) -> str | None:
+    """The file a module was loaded from, as its loader named it."""
+    path = getattr(module, "__file__", None)
+    return path if type(path) is str else None
+
+
 class SourceStore:
-    """Baselines by module name, fed by the loader hook and by reloads."""
+    """Baselines by module name, fed by the loader hook and by reloads.
+
+    Most of the user's modules are never edited nor looked at, so one is kept
+    as the bytes it ran (in :attr:`kept`, nothing else of its own: its path
+    and module are the ones ``sys.modules`` holds) until something asks for
+    its :class:`Baseline`, which is made then and kept in its place.  With
+    20,000 modules, each object kept per module costs memory and, while they
+    import, garbage-collector work; bytes are not tracked by the collector.
+    """
 
     def __init__(self, wants):
         self.wants = wants
-        self.baselines: dict[str, Baseline] = {}
+        #: module name -> the bytes it runs, or its Baseline once asked for
+        self.kept: dict[str, bytes | Baseline] = {}
+        #: names kept as bytes whose code star-imports (found in the bytecode)
+        self._stars: set[str] = set()
+        #: names kept that the change finder does not watch (filtered out, or
+        #: their module left ``sys.modules``)
+        self.unwatched: set[str] = set()
+        self.baselines = Baselines(self)
+        self._lock = threading.Lock()
         #: module names recorded by the hook since the change finder last looked
         self.fresh: list[str] = []
         #: called with a module's path before the hook reads it (the change finder
         #: watches its directory); True when a later write will be reported
         self.before_read = None
-        #: called as ``on_record(name, polled)`` once the hook recorded a module
-        #: (else the name waits in ``fresh``); ``polled``: only a stat can tell
-        #: that the file changed (a symlink, whose target inotify on its
-        #: directory misses, or a directory not watched before the read)
+        #: called as ``on_record(name, polled, was_watched)`` once the hook
+        #: recorded a module (else the name waits in ``fresh``); ``polled``: only
+        #: a stat can tell that the file changed (a symlink, whose target inotify
+        #: on its directory misses, or a directory not watched before the read);
+        #: ``was_watched``: a baseline of it was watched already (a re-import)
         self.on_record = None
 
     def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int,
                code=None, link: bool = False, watched_first: bool = False) -> None:
         # A file watched before this read reports later writes as events: its
-        # stamp would never be looked at (20,000 of them cost 0.7 MB).
+        # stamp would never be looked at, so it is kept as bytes alone.
         polled = link or not watched_first
-        base = Baseline(path, source, stamp_of(st) if polled else None, settled(st, read_at),
-                        executed=True)
-        if code is not None:
-            base.stars_of, base.has_stars = source, _imports_star(code)
-        self.baselines[name] = base
+        was_watched = name in self.kept and not (self.unwatched and name in self.unwatched)
+        stars = code is not None and _imports_star(code)
+        if polled or file_of(sys.modules.get(name)) != path:
+            base = Baseline(path, source, stamp_of(st) if polled else None,
+                            settled(st, read_at), executed=True)
+            if code is not None:
+                base.stars_of, base.has_stars = source, stars
+            self.kept[name] = base
+        else:
+            self.kept[name] = source
+            if stars:
+                self._stars.add(name)
+            elif self._stars:
+                self._stars.discard(name)
+        if self.unwatched:
+            self.unwatched.discard(name)
         if self.on_record is not None:
-            self.on_record(name, polled)
+            self.on_record(name, polled, was_watched)
         else:
             self.fresh.append(name)
 
@@ -156,8 +191,61 @@ class SourceStore:
         except OSError:
             return None
         base = Baseline(path, data, stamp_of(st), settled(st, read_at))
-        self.baselines[name] = base
+        self.kept[name] = base
+        self._stars.discard(name)
+        self.unwatched.discard(name)
         return base
+
+    # -- reading what is kept, without making Baselines --------------------
+    def baseline(self, name: str) -> Baseline | None:
+        """``name``'s Baseline, made now if it was kept as bytes (None: none kept,
+        or its module is no longer the one that ran them)."""
+        kept = self.kept.get(name)
+        if type(kept) is not bytes:
+            return kept
+        with self._lock:  # the preparer's thread asks too: make it once
+            kept = self.kept.get(name)
+            if type(kept) is not bytes:
+                return kept
+            module = sys.modules.get(name)
+            path = file_of(module)
+            if path is None:
+                return None
+            base = Baseline(path, kept, None, executed=True, module=module,
+                            stars_of=kept, has_stars=name in self._stars)
+            self._stars.discard(name)
+            self.kept[name] = base
+            return base
+
+    def source_of(self, name: str) -> bytes | None:
+        """The bytes ``name`` runs (the same object until a reload replaces them)."""
+        kept = self.kept.get(name)
+        return kept if kept is None or type(kept) is bytes else kept.source
+
+    def path_of(self, name: str) -> str | None:
+        kept = self.kept.get(name)
+        if kept is None or type(kept) is not bytes:
+            return None if kept is None else kept.path
+        return file_of(sys.modules.get(name))
+
+    def module_of(self, name: str):
+        kept = self.kept.get(name)
+        if kept is None or type(kept) is not bytes:
+            return None if kept is None else kept.module
+        return sys.modules.get(name)
+
+    def star_imports(self, name: str) -> bool:
+        """Might ``name``'s source star-import something?"""
+        kept = self.kept.get(name)
+        if kept is None:
+            return False
+        return name in self._stars if type(kept) is bytes else kept.star_imports()
+
+    def drop(self, name: str) -> None:
+        """Keep nothing for ``name``."""
+        self.kept.pop(name, None)
+        self._stars.discard(name)
+        self.unwatched.discard(name)
 
     # -- the loader hook ---------------------------------------------------
     def install(self) -> None:
@@ -165,6 +253,38 @@ class SourceStore:
         _active = self
         if SourceFileLoader.get_code is not _hooked_get_code:
             SourceFileLoader.get_code = _hooked_get_code
+
+
+class Baselines:
+    """``name -> Baseline`` over :class:`SourceStore` (a Baseline is made when
+    first asked for: iterating gives the names, without making any)."""
+
+    def __init__(self, store: SourceStore):
+        self._store = store
+
+    def get(self, name: str, default=None):
+        base = self._store.baseline(name)
+        return default if base is None else base
+
+    def __getitem__(self, name: str) -> Baseline:
+        base = self._store.baseline(name)
+        if base is None:
+            raise KeyError(name)
+        return base
+
+    def __contains__(self, name) -> bool:
+        return name in self._store.kept
+
+    def __iter__(self):
+        return iter(list(self._store.kept))
+
+    def __len__(self) -> int:
+        return len(self._store.kept)
+
+    def pop(self, name: str, default=None):
+        base = self._store.baseline(name)
+        self._store.drop(name)
+        return default if base is None else base
 
 
 _active: SourceStore | None = None

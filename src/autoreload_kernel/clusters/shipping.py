@@ -99,12 +99,12 @@ def version_of(name: str, path: str, source: bytes, previous: bytes | None = Non
 def loaded_versions(reloader) -> dict[str, Version]:
     """Every user module the kernel runs now, as the bytes it loaded."""
     out: dict[str, Version] = {}
-    baselines = reloader.store.baselines
-    for name, watched in list(reloader.finder.watched.items()):
-        base = baselines.get(name)
-        if base is None:
+    store = reloader.store
+    for name in reloader.finder.watched:
+        path, source = store.path_of(name), store.source_of(name)
+        if path is None or source is None:
             continue
-        version = version_of(name, watched.path, base.source)
+        version = version_of(name, path, source)
         if version is not None:
             out[name] = version
     return out
