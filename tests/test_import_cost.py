@@ -43,3 +43,60 @@ def test_fresh_files_under_watch_are_not_read_again_after_import(kernel, modname
         assert ev(kernel, "len(_reads)") == 1
     finally:
         run(kernel, STOP_COUNTING)
+
+
+KEPT = """
+_store = get_ipython().kernel.reloader.store
+_kinds = {{n: type(_store.kept.get(n)).__name__ for n in {names!r}}}
+"""
+
+
+def test_imported_modules_are_kept_as_bytes_until_edited(kernel, modname):
+    """Each imported module keeps its bytes and nothing else of its own (no
+    object the garbage collector tracks): 20,000 of them cost memory and
+    collector work.  The one edited gets its full baseline, and only it."""
+    names = [f"{modname}.m{i}" for i in range(40)]
+    kernel.write(f"{modname}/__init__.py", "")
+    for i in range(40):
+        kernel.write(f"{modname}/m{i}.py", f"X = {i}\n")
+    run(kernel, "\n".join(f"import {n}" for n in names))
+    run(kernel, "pass")
+    run(kernel, KEPT.format(names=names))
+    assert set(ev(kernel, "_kinds").values()) == {"bytes"}
+    kernel.write(f"{modname}/m7.py", "X = 'edited'\n")
+    assert ev(kernel, f"{modname}.m7.X") == "edited"
+    run(kernel, KEPT.format(names=names))
+    kinds = ev(kernel, "_kinds")
+    assert kinds.pop(f"{modname}.m7") == "Baseline"
+    assert set(kinds.values()) == {"bytes"}
+    # the others are still watched: a save of one is seen
+    kernel.write(f"{modname}/m31.py", "X = 'edited too'\n")
+    assert ev(kernel, f"{modname}.m31.X") == "edited too"
+
+
+def test_module_loaded_under_a_name_its_file_does_not_spell(kernel, modname):
+    """A module loaded by hand under another name (spec_from_file_location) is
+    still found from the file inotify reports, and so is each of two names
+    for one file."""
+    kernel.write(f"{modname}_file.py", "X = 1\n")
+    kernel.write(f"{modname}_pkg/__init__.py", "")
+    kernel.write(f"{modname}_pkg/inner.py", "Y = 1\n")
+    time.sleep(0.5)  # the writes' events reach the preparer before the modules exist
+    run(kernel, "pass")
+    run(kernel, f"""
+import importlib.util, sys, os
+sys.path.append(os.path.abspath({modname + '_pkg'!r}))
+_spec = importlib.util.spec_from_file_location("{modname}_alias",
+                                               os.path.abspath("{modname}_file.py"))
+{modname}_alias = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = {modname}_alias
+_spec.loader.exec_module({modname}_alias)
+import {modname}_pkg.inner, inner as {modname}_inner
+""")
+    run(kernel, "pass")
+    run(kernel, KEPT.format(names=[f"{modname}_alias", f"{modname}_pkg.inner", "inner"]))
+    assert set(ev(kernel, "_kinds").values()) == {"bytes"}  # no stat polling for them
+    kernel.write(f"{modname}_file.py", "X = 2\n")
+    assert ev(kernel, f"{modname}_alias.X") == 2
+    kernel.write(f"{modname}_pkg/inner.py", "Y = 2\n")
+    assert ev(kernel, f"({modname}_pkg.inner.Y, {modname}_inner.Y)") == (2, 2)
