@@ -6,21 +6,17 @@ CurveZMQ key pair into the connection file and speaks CurveZMQ to all five
 kernel sockets.  ipykernel 7.4 applies those keys itself.  Older ipykernel
 (6.29 to 7.3) ignores them and would bind plain sockets that the client can
 never reach, so there :class:`CurveKernelApp` applies the keys instead.
+This module is imported only there (see :func:`.kernel.launch`): defining the
+app class costs about a millisecond of every start.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 
 import zmq
 from ipykernel.heartbeat import Heartbeat
 from ipykernel.kernelapp import IPKernelApp
-
-
-def ipykernel_encrypts() -> bool:
-    """Whether this ipykernel applies provisioned CurveZMQ keys on its own."""
-    return "curve_secretkey" in inspect.signature(Heartbeat.__init__).parameters
 
 
 class CurveKernelApp(IPKernelApp):
@@ -80,7 +76,3 @@ class CurveKernelApp(IPKernelApp):
         self.heartbeat.start()
         return None
 
-
-def kernel_app_class() -> type[IPKernelApp]:
-    """The app to launch: ipykernel's own where it encrypts by itself."""
-    return IPKernelApp if ipykernel_encrypts() else CurveKernelApp

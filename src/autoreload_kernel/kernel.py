@@ -199,11 +199,22 @@ class AutoreloadKernel(IPythonKernel):
         return reply
 
 
-def launch(argv=None) -> None:
-    """Start the kernel application (what the kernelspec runs)."""
-    from .encryption import kernel_app_class
+def _ipykernel_encrypts() -> bool:
+    """Whether this ipykernel applies provisioned CurveZMQ keys on its own (7.4+)."""
+    from ipykernel.heartbeat import Heartbeat
 
-    kernel_app_class().launch_instance(argv=argv, kernel_class=AutoreloadKernel)
+    return "curve_secretkey" in inspect.signature(Heartbeat.__init__).parameters
+
+
+def launch(argv=None) -> None:
+    """Start the kernel application (what the kernelspec runs): ipykernel's own
+    where it encrypts by itself, else ours (:mod:`.encryption`)."""
+    if _ipykernel_encrypts():
+        from ipykernel.kernelapp import IPKernelApp as app
+    else:
+        from .encryption import CurveKernelApp as app
+
+    app.launch_instance(argv=argv, kernel_class=AutoreloadKernel)
 
 
 __all__ = ["AutoreloadKernel", "DISABLE_ENV", "launch"]
