@@ -2,7 +2,8 @@
 
 A start pays only for what the first check needs: the import hook, the change
 finder, the reporter and the magics.  The rest comes when first needed: the
-background preparer (and its module) with the first user module, the reload
+inotify watcher and the background preparer (and their modules) with the
+first user module, the reload
 pipeline with the first reload, the clusters' shipping with the first reload
 or client, and ``%autoreload``'s argument parser with its first use or help.
 These tests check both halves: nothing deferred is loaded at start, and each
@@ -20,6 +21,7 @@ from driver import KernelDriver, ev, run
 #: loaded by a start only if something was not deferred
 DEFERRED = (
     "autoreload_kernel.prepared",
+    "autoreload_kernel.inotify",
     "autoreload_kernel.applying",
     "autoreload_kernel.plan",
     "autoreload_kernel.statements",

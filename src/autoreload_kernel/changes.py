@@ -20,25 +20,26 @@ import stat
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from types import ModuleType
 
-from .inotify import open_watcher
 from .sources import Baseline, SourceStore, _read, settled, stamp_of
 from .userpaths import ModuleFilter
 
 
-@dataclass(slots=True)
 class Read:
     """A user module file we had to read: its bytes and whether they differ."""
 
-    name: str
-    module: ModuleType
-    path: str
-    source: bytes
-    differs: bool
-    #: why the file could not be read as this module's source (then source is b"")
-    problem: str | None = None
+    __slots__ = ("name", "module", "path", "source", "differs", "problem")
+
+    def __init__(self, name: str, module: ModuleType, path: str, source: bytes,
+                 differs: bool, problem: str | None = None):
+        self.name = name
+        self.module = module
+        self.path = path
+        self.source = source
+        self.differs = differs
+        #: why the file could not be read as this module's source (then source is b"")
+        self.problem = problem
 
 
 class ChangeFinder:
@@ -201,6 +202,8 @@ class ChangeFinder:
         if self.watcher is None:
             if not self.use_inotify:
                 return False
+            from .inotify import open_watcher  # with the first user module, not at start
+
             self.watcher = open_watcher()
             self.use_inotify = self.watcher is not None
             if self.watcher is None:

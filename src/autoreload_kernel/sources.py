@@ -16,7 +16,6 @@ import re
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from importlib.machinery import SourceFileLoader
 from stat import S_ISLNK
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
@@ -43,33 +42,42 @@ def settled(st: os.stat_result, read_at_ns: int) -> bool:
     return read_at_ns - st.st_mtime_ns > RACY_NS
 
 
-@dataclass(slots=True)
 class Baseline:
     """The source a module is running now, and what we know of its file.
 
     One object per user module, shared by the store and the change finder
     (which watches the module through it): with 20,000 modules, every object
     and field kept per module shows in the kernel's memory and in the garbage
-    collector's work while they import.
+    collector's work while they import.  (A plain slotted class: a dataclass
+    cost about a millisecond of every kernel start to build.)
     """
 
-    path: str
-    source: bytes
-    #: the file's stamp when last read (by the import hook, then by the change
-    #: finder); None: unknown, or not needed while inotify watches the file
-    stamp: int | None
-    #: that read came after the mtime's tick had passed (see :func:`settled`)
-    settled: bool = False
-    #: the parsed statements of ``source``, made when first needed
-    parsed: object = None
-    #: the source ``has_stars`` was found for (from the bytecode at import)
-    stars_of: bytes | None = None
-    #: does ``stars_of`` contain ``import *``?
-    has_stars: bool = False
-    #: the module ran these very bytes (recorded by the import hook)
-    executed: bool = False
-    #: the module that runs it, while the change finder watches it
-    module: object = None
+    __slots__ = ("path", "source", "stamp", "settled", "parsed", "stars_of", "has_stars",
+                 "executed", "module")
+
+    def __init__(self, path: str, source: bytes, stamp: int | None, settled: bool = False,
+                 parsed: object = None, stars_of: bytes | None = None, has_stars: bool = False,
+                 executed: bool = False, module: object = None):
+        self.path = path
+        self.source = source
+        #: the file's stamp when last read (by the import hook, then by the change
+        #: finder); None: unknown, or not needed while inotify watches the file
+        self.stamp = stamp
+        #: that read came after the mtime's tick had passed (see :func:`settled`)
+        self.settled = settled
+        #: the parsed statements of ``source``, made when first needed
+        self.parsed = parsed
+        #: the source ``has_stars`` was found for (from the bytecode at import)
+        self.stars_of = stars_of
+        #: does ``stars_of`` contain ``import *``?
+        self.has_stars = has_stars
+        #: the module ran these very bytes (recorded by the import hook)
+        self.executed = executed
+        #: the module that runs it, while the change finder watches it
+        self.module = module
+
+    def __repr__(self) -> str:
+        return f"Baseline({self.path!r}, {len(self.source)} bytes)"
 
     def star_imports(self) -> bool:
         """Might ``source`` star-import something?  (A false yes costs a parse.)"""
