@@ -6,7 +6,7 @@ import ast
 import os
 import subprocess
 from queue import Empty
-from time import perf_counter
+from time import perf_counter, process_time, time
 
 from jupyter_client import KernelManager
 
@@ -33,6 +33,11 @@ class Kernel:
         self.kc = None
         self._log = None
         self.stopped = "not stopped"
+        #: the last execute's legs, from the messages' own timestamps (one clock:
+        #: the same machine): (request sent, kernel busy, reply made, reply
+        #: received), seconds since the epoch, and this process's CPU seconds
+        #: spent while the request was out
+        self.legs: tuple = ()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 120.0) -> None:
@@ -96,6 +101,7 @@ class Kernel:
         """Run one cell; return (seconds, reply_content, outputs)."""
         kc = self.kc
         shell = kc.shell_channel
+        sent, cpu = time(), process_time()
         t0 = perf_counter()
         msg_id = kc.execute(code, store_history=True, user_expressions=user_expressions or {}, allow_stdin=False)
         deadline = t0 + timeout
@@ -108,7 +114,10 @@ class Kernel:
             if msg["parent_header"].get("msg_id") == msg_id:
                 break
         elapsed = perf_counter() - t0
+        received, cpu = time(), process_time() - cpu
+        self._busy = None
         outputs = self._wait_idle(msg_id, timeout)
+        self.legs = (sent, self._busy, _stamp(msg["header"].get("date")), received, cpu)
         return elapsed, msg["content"], outputs
 
     def _wait_idle(self, msg_id: str, timeout: float) -> list:
@@ -126,6 +135,8 @@ class Kernel:
             mt = msg["msg_type"]
             if mt == "status" and msg["content"].get("execution_state") == "idle":
                 return outputs
+            if mt == "status" and msg["content"].get("execution_state") == "busy":
+                self._busy = _stamp(msg["header"].get("date"))
             if mt == "stream":
                 outputs.append(msg["content"].get("text", ""))
             elif mt == "error":
@@ -217,6 +228,16 @@ def time_start(kernel_name: str, first_code: str, cwd: str, env: dict, log_path:
                     km.shutdown_kernel(now=True)
                 except Exception:  # noqa: BLE001
                     pass
+
+
+def _stamp(date) -> float | None:
+    """A message header's date (a datetime, or its ISO text) in epoch seconds."""
+    if date is None:
+        return None
+    if isinstance(date, str):
+        from datetime import datetime
+        date = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    return date.timestamp()
 
 
 def _tail(path: str, n: int = 1500) -> str:

@@ -54,7 +54,7 @@ TIMERS_CELL = r'''
 def _soak_timers():
     import time
     k = get_ipython().kernel
-    cells, checks = [], []
+    cells, checks, stores = [], [], []
     execute = k.do_execute
 
     async def do_execute(code, *args, **kwargs):
@@ -63,9 +63,23 @@ def _soak_timers():
         if code.startswith("_soak_r = "):
             mine = checks[before:]
             cells.append(((time.perf_counter() - w) * 1e3, (time.thread_time() - c) * 1e3,
-                          sum(x for x, _ in mine), sum(x for _, x in mine)))
-        del checks[:]
+                          sum(x for x, _ in mine), sum(x for _, x in mine), sum(stores)))
+        del checks[:], stores[:]
         return reply
+
+    # IPython's history: the cell waits here while the history thread holds
+    # the cache's lock to write the previous cell to its database
+    history = get_ipython().history_manager
+    store = history.store_inputs
+
+    def store_inputs(*args, **kwargs):
+        w = time.perf_counter()
+        try:
+            return store(*args, **kwargs)
+        finally:
+            stores.append((time.perf_counter() - w) * 1e3)
+
+    history.store_inputs = store_inputs
 
     k.do_execute = do_execute
     check = getattr(k, "_check", None)
@@ -88,10 +102,6 @@ def _soak_sizes():
     import gc, threading, time
     k = get_ipython().kernel
     r = getattr(k, "reloader", None)
-    if getattr(r, "preparer", None) is not None:
-        # read both times in the same state: the preparer thread frees what a
-        # reload replaced 0.5 s after it (not right after the cell)
-        time.sleep(0.6)
     def size(get):
         try:
             return get()
@@ -194,12 +204,13 @@ class Side:
         self.kernel = Kernel(name, work, kernel_env(os.environ, os.path.join(root, "ipython")),
                              os.path.join(root, "kernel.log"))
         self.out = {"kernel": name, "times_ms": [], "seen": 0, "syntax_errors": 0,
-                    "errors_reported": 0, "misses": []}
+                    "errors_reported": 0, "misses": [], "legs": []}
 
     def start(self) -> None:
         self.kernel.start()
         self.kernel.run(f"import {MOD}\n_soak_obj = {MOD}.C()\n" + TIMERS_CELL + SIZES_CELL)
         self.out["rss_start_mb"] = self.rss()
+        self.out["pid"] = self.kernel.query("__import__('os').getpid()")
 
     def rss(self) -> float:
         return self.kernel.query(EXPR_RSS_KB) / 1024
@@ -213,6 +224,7 @@ class Side:
         out = self.out
         got = content.get("user_expressions", {}).get("r", {}).get("data", {}).get("text/plain")
         out["times_ms"].append(secs * 1000)
+        out["legs"].append(self.kernel.legs)
         if content.get("status") == "ok" and got == expected(state):
             out["seen"] += 1  # a broken save keeps the previous version running
         else:
@@ -223,7 +235,6 @@ class Side:
 
     def finish(self) -> None:
         self.out["rss_end_mb"] = self.rss()
-        self.out["pid"] = self.kernel.query("__import__('os').getpid()")
         # as JSON text: the repr of a long list is cut short ("...") by IPython
         self.out["kernel_cell_ms"] = json.loads(self.kernel.query("__import__('json').dumps(_soak_cells)"))
 
@@ -236,6 +247,29 @@ class Side:
             "Traceback (most recent call last)", "Exception ignored", "Fatal Python error"))
         pid = self.out.get("pid")
         self.out["process_gone"] = pid is None or not _alive(pid)
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User + system clock ticks of process ``pid`` so far (0 if gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def machine_sample(pids) -> tuple:
+    """(all CPUs' busy ticks, steal ticks, total ticks, ticks of ``pids``): what the
+    machine did between two samples, and how much of it was this soak."""
+    try:
+        with open("/proc/stat") as fh:
+            cpu = [int(x) for x in fh.readline().split()[1:]]
+    except OSError:
+        return ()
+    idle = cpu[3] + (cpu[4] if len(cpu) > 4 else 0)
+    steal = cpu[7] if len(cpu) > 7 else 0
+    return sum(cpu[:8]) - idle - steal, steal, sum(cpu[:8]), sum(map(_cpu_ticks, pids))
 
 
 def _alive(pid: int) -> bool:
@@ -253,9 +287,12 @@ def run(cycles: int, gap: float, plain: bool = True) -> dict:
     state = {"limit": 0, "body": 0, "method": "m0", "extra": 0}
     sides = [Side(OURS, tmp, state)] + ([Side(PLAIN, tmp, state)] if plain else [])
     load = [os.getloadavg()[0]]
+    samples = []
     try:
         for side in sides:
             side.start()
+        pids = [os.getpid()] + [side.out["pid"] for side in sides]
+        samples.append(machine_sample(pids))
         for cycle in range(1, cycles + 1):
             kind, text = edit(state, cycle)
             for side in sides:
@@ -266,11 +303,16 @@ def run(cycles: int, gap: float, plain: bool = True) -> dict:
             for side in (sides if cycle % 2 else sides[::-1]):
                 side.cycle(cycle, kind, state)
             if cycle % 100 == 0:
+                samples.append(machine_sample(pids))
                 load.append(os.getloadavg()[0])
                 log(f"cycle {cycle}: median of the last 100 cells " + ", ".join(
                     f"{s.name} {median(s.out['times_ms'][-100:]):.2f} ms" for s in sides)
                     + f"; load {load[-1]:.1f}")
             # state read after cycles that end clean (not right after a broken save)
+            # read both times in the same state: what a reload replaced is freed
+            # 0.5 s after it, between cells (the kernel idle meanwhile)
+            if cycle in (99, cycles - (2 if (cycles - 1) % 50 == 0 else 1)):
+                time.sleep(0.6)
             if cycle == 99:
                 for side in sides:
                     side.out["sizes_early"] = side.kernel.query("_soak_sizes()")
@@ -285,7 +327,7 @@ def run(cycles: int, gap: float, plain: bool = True) -> dict:
             side.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     res = {side.name: side.out for side in sides}
-    res["cycles"], res["load"] = cycles, load
+    res["cycles"], res["load"], res["machine"] = cycles, load, samples
     return res
 
 
@@ -354,6 +396,32 @@ def table(res: dict) -> tuple[str, bool]:
                      "median first 100 → last 100, ms",
                      f"{wf:.2f} → {wl:.2f} ({_pct(wf, wl)}) / {cf:.2f} → {cl:.2f} ({_pct(cf, cl)})",
                      "(info)", ""])
+    legs = [(label, side) for label, side in (("python-autoreload", ours), ("plain ipykernel", plain))
+            if side and len(side.get("legs", ())) >= 200 and all(x is not None for x in side["legs"][0])]
+    for label, side in legs:
+        parts = []
+        for name, a, b in (("request to kernel busy", 0, 1), ("busy to reply", 1, 2),
+                           ("reply to client", 2, 3)):
+            f, l = _drift([(x[b] - x[a]) * 1e3 for x in side["legs"]])
+            parts.append(f"{name} {f:.2f} → {l:.2f} ({_pct(f, l)})")
+        rows.append([f"{label}'s round trip in legs, from the messages' own timestamps, "
+                     "median first 100 → last 100, ms", "; ".join(parts), "(info)", ""])
+    if legs:
+        f, l = _drift([x[4] * 1e3 for x in ours["legs"]])
+        rows.append(["The driver's own CPU time per cycle of ours (the same work every "
+                     "cycle: a gauge of how fast the machine runs it), median first 100 → "
+                     "last 100, ms", f"{f:.2f} → {l:.2f} ({_pct(f, l)})",
+                     "(info: the machine, not a kernel)", ""])
+    machine = [m for m in res.get("machine", ()) if m]
+    if len(machine) >= 2:
+        others, steal = [], []
+        for a, b in zip(machine, machine[1:]):
+            total = max(b[2] - a[2], 1)
+            others.append(f"{max(0, (b[0] - a[0]) - (b[3] - a[3])) / total:.0%}")
+            steal.append(f"{(b[1] - a[1]) / total:.0%}")
+        rows.append(["The machine in each 100 cycles: CPU time of other processes, share of "
+                     f"all {os.cpu_count()} cores (then: stolen by the hypervisor)",
+                     " ".join(others) + " (" + " ".join(steal) + ")", "(info)", ""])
     checks = ours["kernel_cell_ms"]
     if len(checks) >= 200:
         wf, wl = _drift([t[2] for t in checks])
@@ -362,6 +430,16 @@ def table(res: dict) -> tuple[str, bool]:
                      "median first 100 → last 100, ms",
                      f"{wf:.2f} → {wl:.2f} ({_pct(wf, wl)}) / {cf:.2f} → {cl:.2f} ({_pct(cf, cl)})",
                      "(info)", ""])
+    stores = [(label, side["kernel_cell_ms"]) for label, side in
+              (("python-autoreload", ours), ("plain", plain))
+              if side and len(side["kernel_cell_ms"]) >= 200 and len(side["kernel_cell_ms"][0]) > 4]
+    if stores:
+        rows.append(["Inside each kernel: IPython's history store (waits while the history "
+                     "thread writes the previous cell to disk), median first 100 → last 100 / "
+                     "slowest, ms", " ; ".join(
+                         f"{label} {_drift([t[4] for t in cells])[0]:.2f} → "
+                         f"{_drift([t[4] for t in cells])[1]:.2f} / {max(t[4] for t in cells):.1f}"
+                         for label, cells in stores), "(info)", ""])
     for side in (ours, plain):
         if not side:
             continue
