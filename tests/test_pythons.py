@@ -4,7 +4,7 @@ The full suite runs on the Python that runs pytest.  For each *other* version
 found on this machine (pyenv's interpreters, then ``pythonX.Y`` on PATH), a
 fresh venv gets this project's wheel from a plain ``pip install`` (on 3.10 that
 brings IPython 8, since IPython 9 needs 3.11) and runs the reload scenarios,
-the smoke test and the encryption tests there, with kernels started through
+the smoke test, the encryption tests and the compiler-warning tests there, with kernels started through
 that venv's own ``python-autoreload`` kernelspec.  A version that is not
 installed is skipped, and the skip says so.
 """
@@ -26,7 +26,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 HERE = f"{sys.version_info[0]}.{sys.version_info[1]}"
-SUBSET = ["tests/test_smoke.py", "tests/test_scenarios.py", "tests/test_encryption.py"]
+SUBSET = ["tests/test_smoke.py", "tests/test_scenarios.py", "tests/test_encryption.py",
+          "tests/test_compile_warnings.py"]
 
 #: Started in the venv: the kernel reports the Python and IPython it runs on.
 KERNEL_REPORT = """
