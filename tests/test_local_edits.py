@@ -39,6 +39,8 @@ def first(x):
 
 def grows(x):
     """Grows {g}."""
+    if x is None:
+        raise ValueError("grows")
 {extra}    return x * {g}
 
 
@@ -124,6 +126,7 @@ def test_a_function_that_grows_moves_what_follows(k, modname):
         assert ev(k, f"({m}.grows(2), {m}.grows.__doc__)") == (2 * (2 + extra),
                                                                f"Grows {2 + extra}.")
         assert local(k, m, f"{m}.grows"), extra
+        raised_at(k, f"{m}.grows(None)", m, text, '        raise ValueError("grows")')
         raised_at(k, "later()", m, text, '    raise ValueError("later")')
         raised_at(k, "after.method()", m, text, '        raise ValueError("after")')
         raised_at(k, f"{m}.AFTER(1)", m, text, "AFTER = lambda x: x / 0  # noqa: E731")

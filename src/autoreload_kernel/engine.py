@@ -44,6 +44,21 @@ def _gc_paused(method):
     return paused
 
 
+#: the pipeline's heavy half (diff, plan, patch), imported by the first reload
+#: (or the preparer's first plan), not at kernel start: see :func:`_load_heavy`
+_heavy: tuple | None = None
+
+
+def _load_heavy() -> tuple:
+    global _heavy
+    from .applying import MISSING, apply_source
+    from .ordering import reload_order
+    from .plan import ReloadFailed, ReloadInterrupted, plan_for
+
+    _heavy = (MISSING, apply_source, reload_order, ReloadFailed, ReloadInterrupted, plan_for)
+    return _heavy
+
+
 def _blank(source: bytes) -> bool:
     """Only white space?  (Stops at the first other byte; ``strip`` copies.)"""
     return not source or source.isspace()
@@ -189,12 +204,8 @@ class Reloader:
 
     @_gc_paused
     def _apply(self, changed) -> list[str]:
-        # The pipeline's heavy half (diff, plan, patch) is imported by the first
-        # reload (or the preparer's first plan), not at kernel start.
-        from .applying import MISSING, apply_source
-        from .ordering import reload_order
-        from .plan import ReloadFailed, ReloadInterrupted, plan_for
-
+        MISSING, apply_source, reload_order, ReloadFailed, ReloadInterrupted, plan_for = (
+            _heavy or _load_heavy())
         self.index.end_batch()  # star importers are looked up once per batch
         by_name = {read.name: read for read in changed}
         plans, deps, compiled = {}, {}, {}

@@ -42,6 +42,7 @@ _HEADER = struct.Struct("iIII")
 #: bytes asked of the queue per read; a read that returns less than half of it
 #: emptied the queue (each event is at most a header and a file name)
 _BUFFER = 1 << 16
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
 class DirWatcher:
@@ -142,8 +143,12 @@ class DirWatcher:
             if len(data) <= _BUFFER // 2:
                 break  # the queue was drained (what comes now is read next time)
         for (_wd, name), spellings in names.items():
+            name = name.decode(_FS_ENCODING, _FS_ERRORS)  # os.fsdecode, without its checks
             for directory in spellings:
-                touched.add(os.path.join(directory, os.fsdecode(name)))
+                # os.path.join's result for a plain file name
+                touched.add(directory + os.sep + name
+                            if directory and not directory.endswith(os.sep)
+                            else directory + name)
         return touched, overflow, lost
 
     def close(self) -> None:

@@ -37,7 +37,8 @@ import warnings
 import weakref
 from bisect import bisect_right
 from collections import OrderedDict
-from .code_diff import BodyEdit, _match, compare, keep_recent
+from types import CodeType
+from .code_diff import _CO_OPTIMIZED, BodyEdit, _first_line_const, _match, compare, keep_recent
 from .statements import Span, _declares_encoding
 
 #: path -> (first line, the lines' bytes, their code, a weak reference to the
@@ -45,6 +46,9 @@ from .statements import Span, _declares_encoding
 #: last local edit of each of the last few files (code_diff.keep_recent)
 _chunks: OrderedDict[str, tuple] = OrderedDict()
 #: what precedes a ``def``/``class`` name on its line, at any depth
+#: lines compiled this far down get blank lines in front; further down, their
+#: code is moved instead (see :func:`_compile`)
+_PAD_MAX = 64
 _DEF_BEFORE = re.compile(rb"[ \t\f]*(?:async[ \t]+)?(?:def|class)[ \t]+")
 _WORD_CHAR = re.compile(rb"\w")
 
@@ -145,18 +149,49 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
 
 def _compile(chunk: bytes, first: int, path: str, flags: int):
     """(code of ``chunk`` as the lines from ``first`` on, the warnings the
-    compiler gave), or (None, ()) when it does not compile alone."""
+    compiler gave), or (None, ()) when it does not compile alone.
+
+    Far down a file, the lines are compiled from line 1 and their code moved
+    down: blank lines in front, which give the compiler the real numbers,
+    cost about as much as the code itself every thousand lines."""
+    pad = first - 1 if first <= _PAD_MAX else 0
+    code, said = _compiled(b"\n" * pad + chunk, path, flags)
+    if code is None or pad == first - 1:
+        return code, said
+    moved = _moved(code, first - 1)
+    if moved is None:  # a class body's recorded first line cannot be told apart
+        return _compiled(b"\n" * (first - 1) + chunk, path, flags)
+    return moved, [((args[:3] + (args[3] + first - 1,) + args[4:]) if len(args) > 3 else args,
+                    kwargs) for args, kwargs in said]  # the warnings' lines, moved too
+
+
+def _compiled(text: bytes, path: str, flags: int):
     said: list[tuple] = []
     show = warnings.showwarning
     warnings.showwarning = lambda *args, **kwargs: said.append((args, kwargs))
     try:
-        code = compile(b"\n" * (first - 1) + chunk, path, "exec", flags=flags,
-                       dont_inherit=True)
+        return compile(text, path, "exec", flags=flags, dont_inherit=True), said
     except (SyntaxError, ValueError):
         return None, ()
     finally:
         warnings.showwarning = show
-    return code, said
+
+
+def _moved(code: CodeType, delta: int) -> CodeType | None:
+    """``code`` (and the code inside it) ``delta`` lines further down, or None
+    when a class body's ``__firstlineno__`` constant (3.13+) is not its own."""
+    consts = list(code.co_consts)
+    for index, const in enumerate(consts):
+        if type(const) is CodeType:
+            const = consts[index] = _moved(const, delta)
+            if const is None:
+                return None
+    if "__firstlineno__" in code.co_names and not code.co_flags & _CO_OPTIMIZED:
+        index = _first_line_const(code)
+        if index is None:
+            return None
+        consts[index] += delta
+    return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=tuple(consts))
 
 
 def _alone(old, names: set[str], start: int, stop: int) -> bool:
