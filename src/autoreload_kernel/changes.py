@@ -20,6 +20,7 @@ import stat
 import sys
 import threading
 import time
+from _thread import get_ident
 from types import ModuleType
 
 from .sources import Baseline, SourceStore, _read, settled, stamp_of
@@ -73,6 +74,7 @@ class ChangeFinder:
         store.on_record = self._recorded
         #: called with the inotify watcher once it is opened (the engine's preparer)
         self.on_watcher = None
+        self._main = threading.main_thread().ident
 
     @property
     def how(self) -> str:
@@ -118,20 +120,29 @@ class ChangeFinder:
         else:
             self._others[name] = mod
 
-    def _recorded(self, name: str, polled: bool, was_watched: bool) -> None:
-        """The import hook just read ``name``: watch it now, not in the next cell.
+    def _recorded(self, name: str, mod, path: str, polled: bool, was_watched: bool) -> None:
+        """The import hook just read ``name`` (``mod``, from ``path``): watch it
+        now, not in the next cell.
 
         Only on the main thread, where checks run; other threads leave it to
-        the next check (through ``store.fresh``).
+        the next check (through ``store.fresh``).  Run for every module the
+        user imports, so the common case (a new module kept as bytes) takes
+        the shortest way.
         """
-        mod = sys.modules.get(name)
-        if mod is None or threading.current_thread() is not threading.main_thread():
+        if mod is None or get_ident() != self._main:
             self.store.fresh.append(name)
             return
-        if self._known_len >= 0 and not was_watched and name not in self._others:
-            # sys.modules grew by this module and we know it: if nothing else
-            # came in, the next check need not compare sys.modules with ours.
-            self._known_len += 1
+        others = self._others
+        if not was_watched:
+            if self._known_len >= 0 and name not in others:
+                # sys.modules grew by this module and we know it: if nothing else
+                # came in, the next check need not compare sys.modules with ours.
+                self._known_len += 1
+            if type(self.store.kept[name]) is bytes:  # its file is path, not polled
+                self._watch_new(name, path)
+                if others:
+                    others.pop(name, None)
+                return
         self._consider(name, mod, hooked=True, polled=polled)
         self._place(name, mod)
 
@@ -169,6 +180,10 @@ class ChangeFinder:
         kept = self.store.kept[name]
         if type(kept) is not bytes:
             kept.module = mod
+        self._watch_new(name, path)
+
+    def _watch_new(self, name: str, path: str) -> None:
+        """Find ``name`` from writes to ``path`` (nothing else about it is known)."""
         directory, _, file = path.rpartition(os.sep)
         prefix = _prefix(name, file)
         if prefix is None:
@@ -199,17 +214,22 @@ class ChangeFinder:
 
     def _watch_dir_of(self, path: str) -> bool:
         """Watch ``path``'s directory with inotify; False if that is not possible."""
-        if self.watcher is None:
-            if not self.use_inotify:
-                return False
-            from .inotify import open_watcher  # with the first user module, not at start
+        watcher = self.watcher
+        if watcher is not None:  # asked by the hook for every import: os.path.dirname, faster
+            directory = path.rpartition(os.sep)[0]
+            if not directory or directory.endswith(os.sep):
+                directory = os.path.dirname(path)
+            return watcher.watch(directory)
+        if not self.use_inotify:
+            return False
+        from .inotify import open_watcher  # with the first user module, not at start
 
-            self.watcher = open_watcher()
-            self.use_inotify = self.watcher is not None
-            if self.watcher is None:
-                return False
-            if self.on_watcher is not None:
-                self.on_watcher(self.watcher)
+        self.watcher = open_watcher()
+        self.use_inotify = self.watcher is not None
+        if self.watcher is None:
+            return False
+        if self.on_watcher is not None:
+            self.on_watcher(self.watcher)
         return self.watcher.watch(os.path.dirname(path))
 
     def _forget(self, name: str, keep: bool = False) -> None:

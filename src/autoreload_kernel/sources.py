@@ -123,6 +123,9 @@ def _def_lines(namespace: dict, path: str) -> list[int]:
     return found
 
 
+_UNSET = object()
+
+
 def file_of(module) -> str | None:
     """The file a module was loaded from, as its loader named it."""
     path = getattr(module, "__file__", None)
@@ -156,36 +159,42 @@ class SourceStore:
         #: called with a module's path before the hook reads it (the change finder
         #: watches its directory); True when a later write will be reported
         self.before_read = None
-        #: called as ``on_record(name, polled, was_watched)`` once the hook
-        #: recorded a module (else the name waits in ``fresh``); ``polled``: only
-        #: a stat can tell that the file changed (a symlink, whose target inotify
-        #: on its directory misses, or a directory not watched before the read);
-        #: ``was_watched``: a baseline of it was watched already (a re-import)
+        #: called as ``on_record(name, module, path, polled, was_watched)`` once
+        #: the hook recorded a module (else the name waits in ``fresh``);
+        #: ``polled``: only a stat can tell that the file changed (a symlink,
+        #: whose target inotify on its directory misses, or a directory not
+        #: watched before the read); ``was_watched``: a baseline of it was
+        #: watched already (a re-import)
         self.on_record = None
 
     def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int,
-               code=None, link: bool = False, watched_first: bool = False) -> None:
+               code=None, link: bool = False, watched_first: bool = False,
+               module=_UNSET) -> None:
+        """Keep what ``name`` (``module`` in sys.modules) runs, just read from ``path``."""
         # A file watched before this read reports later writes as events: its
         # stamp would never be looked at, so it is kept as bytes alone.
         polled = link or not watched_first
-        was_watched = name in self.kept and not (self.unwatched and name in self.unwatched)
-        stars = code is not None and _imports_star(code)
-        if polled or file_of(sys.modules.get(name)) != path:
+        kept, unwatched = self.kept, self.unwatched
+        was_watched = name in kept and not (unwatched and name in unwatched)
+        stars = code is not None and _STAR.search(source) is not None and _imports_star(code)
+        if module is _UNSET:
+            module = sys.modules.get(name)
+        if polled or file_of(module) != path:
             base = Baseline(path, source, stamp_of(st) if polled else None,
                             settled(st, read_at), executed=True)
             if code is not None:
                 base.stars_of, base.has_stars = source, stars
-            self.kept[name] = base
+            kept[name] = base
         else:
-            self.kept[name] = source
+            kept[name] = source
             if stars:
                 self._stars.add(name)
             elif self._stars:
                 self._stars.discard(name)
-        if self.unwatched:
-            self.unwatched.discard(name)
+        if unwatched:
+            unwatched.discard(name)
         if self.on_record is not None:
-            self.on_record(name, polled, was_watched)
+            self.on_record(name, module, path, polled, was_watched)
         else:
             self.fresh.append(name)
 
@@ -320,12 +329,12 @@ def _hooked_get_code(self, fullname):
     except OSError:
         return _original_get_code(self, fullname)
     # The code must be exactly these bytes: a cached .pyc only if it provably is.
-    pyc = getattr(sys.modules.get(fullname), "__cached__", None)
-    code = _cached_code(path, data, st, pyc)
+    module = sys.modules.get(fullname)
+    code = _cached_code(path, data, st, getattr(module, "__cached__", None))
     if code is None:
         code = self.source_to_code(data, path)
         _write_cache(path, code, st)
-    store.record(fullname, path, data, st, read_at, code, link, watched_first)
+    store.record(fullname, path, data, st, read_at, code, link, watched_first, module)
     return code
 
 
