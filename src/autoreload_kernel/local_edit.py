@@ -32,6 +32,7 @@ next edit of the same statement compiles only its new version.
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
 import weakref
@@ -80,27 +81,25 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
             or not ours and (b"\r" in old_source or _declares_encoding(old_source))):
         return None  # line numbers by counting b"\n" would not be the compiler's
     line = old_source.count(b"\n", 0, head) + 1  # where the first one is
-    starts = old.starts
-    index = bisect_right(starts, line) - 1
-    if index < 0:
-        return None  # before the first statement (a comment at the top)
-    first = starts[index]
-    ends_at = old.ends
-    if (index and ends_at[index - 1] >= first
-            or index + 1 < len(starts) and starts[index + 1] <= ends_at[index]):
-        return None  # it shares a line with a neighbour (`x = 1; y = 2`)
-    # Byte offsets of the item's first line and of the next item's first line.
-    start = old_source.rfind(b"\n", 0, head) + 1
-    for _ in range(line - first):
-        start = old_source.rfind(b"\n", 0, start - 1) + 1
-    if index + 1 < len(starts):
-        stop = head
-        for _ in range(starts[index + 1] - line):
-            stop = old_source.find(b"\n", stop) + 1
-            if not stop:
-                return None
-    else:
-        stop = len(old_source)
+    bounds = _bounds(old, line, head)
+    if bounds is None:
+        return None
+    index, first, start, stop = bounds
+    if type(old.items[index]) is Span and not (
+            kept is not None and kept[0] == first and kept[1] == old_source[start:stop]):
+        # Unparsed lines that may hold several statements (a span the import
+        # cut at its functions' first lines, classes and all): parsed (once:
+        # the span keeps its parse), so these lines are one statement.  In a
+        # copy: a baseline the statement diff takes over keeps its items.
+        old = copy.copy(old)
+        try:
+            old.expand(index)
+        except (SyntaxError, ValueError):  # cannot happen for a span; be safe
+            return None
+        bounds = _bounds(old, line, head)
+        if bounds is None:
+            return None
+        index, first, start, stop = bounds
     if old_end > stop:
         return None  # the edit reaches into the next item
     delta = new_source.count(b"\n", head, old_end + grown) - old_source.count(b"\n", head, old_end)
@@ -145,6 +144,34 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
     parsed = old.with_span(new_source, index, last, delta)
     keep_recent(_chunks, path, (first, new_chunk, new_code, weakref.ref(parsed), alone))
     return LocalEdit(bodies, parsed, moved)
+
+
+def _bounds(old, line: int, head: int) -> tuple[int, int, int, int] | None:
+    """(index, first line, first byte, byte after the last) of the item of
+    ``old`` where line ``line`` (holding byte ``head``) lies, with the lines up
+    to the next item; None before the first item or for an item that shares a
+    line with a neighbour (`x = 1; y = 2`)."""
+    source = old.source
+    starts = old.starts
+    index = bisect_right(starts, line) - 1
+    if index < 0:
+        return None  # before the first statement (a comment at the top)
+    first = starts[index]
+    ends = old.ends
+    if (index and ends[index - 1] >= first
+            or index + 1 < len(starts) and starts[index + 1] <= ends[index]):
+        return None
+    start = source.rfind(b"\n", 0, head) + 1
+    for _ in range(line - first):
+        start = source.rfind(b"\n", 0, start - 1) + 1
+    if index + 1 == len(starts):
+        return index, first, start, len(source)
+    stop = head
+    for _ in range(starts[index + 1] - line):
+        stop = source.find(b"\n", stop) + 1
+        if not stop:
+            return None
+    return index, first, start, stop
 
 
 def _compile(chunk: bytes, first: int, path: str, flags: int):
