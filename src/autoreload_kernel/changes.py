@@ -261,7 +261,7 @@ class ChangeFinder:
 
     def invalidate(self) -> None:
         """Distrust every stamp: the next check re-reads every user module once."""
-        for w in self.store.kept.values():
+        for w in list(self.store.kept.values()):
             if type(w) is not bytes:  # kept as bytes: no stamp to distrust
                 w.settled = False
         self._suspects.update(self.watched)
@@ -399,9 +399,10 @@ class Watched:
 
     def __iter__(self):
         store = self._store
+        names = list(store.kept)  # in one step: an import on another thread may add one
         if not store.unwatched:
-            return iter(list(store.kept))
-        return iter([n for n in store.kept if n not in store.unwatched])
+            return iter(names)
+        return iter([n for n in names if n not in store.unwatched])
 
     def __bool__(self) -> bool:
         return len(self) > 0
