@@ -187,7 +187,8 @@ def test_a_comment_inside_a_function_only_renumbers(k, modname):
 def test_edits_the_local_path_must_leave_to_the_statement_diff(k, modname):
     """A decorator of the module's own whose body changed decorates again; a
     function bound by two definitions is rebound; a function a later
-    decorator reads decorates again.  Each as a fresh import gives it."""
+    decorator reads decorates again; a def in a loop runs again.  Each as
+    the statement diff does it."""
     m = modname
     text = source(1) + '''
 
@@ -207,6 +208,13 @@ def tagger(func):
 @tagger
 def tagged():
     return "tagged"
+
+
+HANDLERS = []
+for _i in range(2):
+    def handler(x, _i=_i):
+        return ("h1", _i)
+    HANDLERS.append(globals()["handler"])  # (by name, module code would read it)
 '''
     save(k, m, text)
     run(k, f"import {m}")
@@ -223,3 +231,8 @@ def tagged():
     save(k, m, text)
     assert ev(k, f"({m}.tagged.tag, {m}.tagged())") == ("t2", "tagged")
     assert not local(k, m, f"{m}.tagger")
+    # a def in a loop made several functions from one code object
+    text = text.replace('"h1"', '"h2"')
+    save(k, m, text)
+    assert ev(k, f"({m}.handler(0), {m}.HANDLERS[-1](0))") == (("h2", 1), ("h2", 1))
+    assert not local(k, m, f"{m}.handler")

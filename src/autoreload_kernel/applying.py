@@ -24,7 +24,7 @@ from .plan import ReloadFailed, ReloadInterrupted, ReloadPlan
 from .statements import first_line
 
 
-@dataclass
+@dataclass(slots=True)
 class Applied:
     """What a successful reload did to one module."""
 

@@ -96,6 +96,8 @@ def common_ends(old: bytes, new: bytes) -> tuple[int, int]:
     head = low
     limit -= head
     low, step = 0, 256  # the tail: bytes counted from the ends
+    if limit > 64 and old.startswith(view[lb - limit + 64:], la - limit + 64):
+        low = limit - 64  # a small edit: all but the bytes next to it are the tail
     while low < limit:
         high = min(limit, low + step)
         if not old.startswith(view[lb - high:lb - low], la - high):

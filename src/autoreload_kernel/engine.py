@@ -357,7 +357,7 @@ class Reloader:
             lines.append("no failed reloads")
         if self.report.history:
             lines.append("recent:")
-            lines.extend("  " + h for h in self.report.history[-5:])
+            lines.extend("  " + h for h in self.report.recent(5))
         for part in self.status_parts:
             try:
                 lines.extend(part())

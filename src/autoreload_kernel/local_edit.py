@@ -33,6 +33,7 @@ next edit of the same statement compiles only its new version.
 from __future__ import annotations
 
 import copy
+import dis
 import re
 import warnings
 import weakref
@@ -50,6 +51,17 @@ _chunks: OrderedDict[str, tuple] = OrderedDict()
 #: lines compiled this far down get blank lines in front; further down, their
 #: code is moved instead (see :func:`_compile`)
 _PAD_MAX = 64
+_MAKE_FUNCTION = dis.opmap["MAKE_FUNCTION"]
+_EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
+#: jumps back (a loop), by name where this Python has them
+_LOOP_OPS = tuple(dis.opmap[name] for name in (
+    "FOR_ITER", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP_ABSOLUTE",
+    "POP_JUMP_BACKWARD_IF_TRUE", "POP_JUMP_BACKWARD_IF_FALSE",  # 3.11
+    "POP_JUMP_BACKWARD_IF_NONE", "POP_JUMP_BACKWARD_IF_NOT_NONE") if name in dis.opmap)
+#: 3.10's conditional jumps name their target, which may lie before them
+_ABSOLUTE_IFS = tuple(dis.opmap[name] for name in (
+    "POP_JUMP_IF_TRUE", "POP_JUMP_IF_FALSE", "JUMP_IF_TRUE_OR_POP",
+    "JUMP_IF_FALSE_OR_POP") if name in dis.opmap and dis.opmap[name] in dis.hasjabs)
 _DEF_BEFORE = re.compile(rb"[ \t\f]*(?:async[ \t]+)?(?:def|class)[ \t]+")
 _WORD_CHAR = re.compile(rb"\w")
 
@@ -117,7 +129,7 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
     if new_code is None:
         return None
     found = compare(old_code, new_code)
-    if found is None:
+    if found is None or any(map(_loops, [new_code] + [code for _, code in found.classes])):
         return None
     changed = {scope[0] if scope else code.co_name
                for scope, _old, code, diff in found.functions if diff}
@@ -144,6 +156,29 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
     parsed = old.with_span(new_source, index, last, delta)
     keep_recent(_chunks, path, (first, new_chunk, new_code, weakref.ref(parsed), alone))
     return LocalEdit(bodies, parsed, moved)
+
+
+def _loops(code: CodeType) -> bool:
+    """Might this module or class body code make functions in a loop?  Then
+    one code object made several functions, and only the one bound to its
+    name would take the new code (the statement diff runs the loop again)."""
+    ops = code.co_code[0::2]
+    if _MAKE_FUNCTION not in ops:
+        return False
+    if any(op in ops for op in _LOOP_OPS):
+        return True
+    if any(op in ops for op in _ABSOLUTE_IFS):  # 3.10: a target before the jump?
+        raw, arg = code.co_code, 0
+        for at in range(0, len(raw), 2):  # targets count 2-byte units
+            op = raw[at]
+            arg |= raw[at + 1]
+            if op == _EXTENDED_ARG:
+                arg <<= 8
+                continue
+            if op in _ABSOLUTE_IFS and 2 * arg <= at:
+                return True
+            arg = 0
+    return False
 
 
 def _bounds(old, line: int, head: int) -> tuple[int, int, int, int] | None:

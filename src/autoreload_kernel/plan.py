@@ -113,7 +113,7 @@ def _bad_bytes(source: bytes) -> ReloadFailed | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class ReloadPlan:
     """Everything the apply step needs to bring a module to its new source."""
 
