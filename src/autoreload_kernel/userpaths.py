@@ -68,9 +68,6 @@ class _Names:
         return name in self._exact or name.startswith(self._prefixes)
 
 
-_ALWAYS = _Names(_ALWAYS_EXCLUDED)
-
-
 class ModuleFilter:
     """Answers "is this module one of the user's?" with a per-path cache."""
 
@@ -100,6 +97,8 @@ class ModuleFilter:
     @exclude.setter
     def exclude(self, names) -> None:
         self._exclude = _Names(names)
+        #: the kernel's own and the excluded, in one test
+        self._never = _Names(_ALWAYS_EXCLUDED + self._exclude.patterns)
 
     def wants(self, name: str, path: str | None) -> bool:
         # Asked for every module at start and for every import: the cheapest
@@ -117,4 +116,4 @@ class ModuleFilter:
             self._by_dir[directory] = known
         if not known and not (self._include.patterns and name in self._include):
             return False
-        return name not in _ALWAYS and name not in self._exclude
+        return name not in self._never
