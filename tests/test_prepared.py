@@ -179,21 +179,29 @@ def test_the_kernel_shuts_down_with_the_thread_running(fresh_kernel, modname):
 
 
 # -- finalizers ------------------------------------------------------------------------
-#: a class whose instances note the thread that finalizes them, and a loop that
-#: makes garbage cycles of them (only the cyclic collector frees those)
+#: a class whose instances note the thread that finalizes them (``__del__``, and
+#: for some a weakref callback), and a loop that makes garbage cycles of them
+#: (only the cyclic collector frees those)
 _FINALIZED = """\
-import threading, time
+import threading, time, weakref
 where = []
+
+def note():
+    where.append(threading.current_thread().name)
 
 class D:
     def __del__(self):
-        where.append(threading.current_thread().name)
+        note()
 
 def churn(seconds):
     end = time.monotonic() + seconds
+    n = 0
     while time.monotonic() < end:
         a = D()
         a.me = a
+        n += 1
+        if n % 10 == 0:
+            weakref.finalize(a, note)  # a weakref callback too
         del a
 """
 
@@ -206,7 +214,7 @@ def _many_defs(n: int) -> str:
 
 def test_finalizers_run_on_the_shell_thread_while_saves_are_prepared(kernel, modname):
     """Building a plan allocates; a collection that this triggers runs the
-    ``__del__`` of the user's garbage cycles.  Those run on the kernel's
+    ``__del__`` and weakref callbacks of the user's garbage cycles.  Those run on the kernel's
     shell thread, as in plain Python -- never on a thread of ours, in the
     middle of the user's running cell.  Saves come while a cell makes such
     garbage, and while the kernel is idle."""
