@@ -525,7 +525,9 @@ def shift_lines(obj, moved, filename: str, seen=None) -> None:
         shift_lines(obj.__dict__.get("__wrapped__"), moved, filename, seen)
     elif isinstance(obj, type):
         first_line = obj.__dict__.get("__firstlineno__")
-        if isinstance(first_line, int):  # what inspect reads on Python 3.13+
+        if isinstance(first_line, int) and _class_of_file(obj, filename):
+            # what inspect reads on Python 3.13+ (a class imported from another
+            # file, `from a import C`, has its lines there)
             for first, last, delta, _codes in moved:
                 if first <= first_line <= last:
                     type.__setattr__(obj, "__firstlineno__", first_line + delta)
@@ -537,6 +539,15 @@ def shift_lines(obj, moved, filename: str, seen=None) -> None:
                 shift_lines(value, moved, filename, seen)
     elif isinstance(obj, _LRU):
         shift_lines(getattr(obj, "__wrapped__", None), moved, filename, seen)
+
+
+def _class_of_file(cls: type, filename: str) -> bool:
+    """Was ``cls`` made by a class statement of ``filename``?  Its module says,
+    or else (a ``__module__`` set to another name) the code of its methods."""
+    if getattr(sys.modules.get(cls.__module__), "__file__", None) == filename:
+        return True
+    return any(type(value) is FunctionType and value.__code__.co_filename == filename
+               for value in list(cls.__dict__.values()))
 
 
 def _shift_code(code, delta: int):
