@@ -185,13 +185,15 @@ class ChangeFinder:
     def _watch_new(self, name: str, path: str) -> None:
         """Find ``name`` from writes to ``path`` (nothing else about it is known)."""
         directory, _, file = path.rpartition(os.sep)
+        have = self._prefixes.get(directory)
+        if type(have) is str and have + file == name + ".py" and file != "__init__.py":
+            return  # the common case: the directory's package spells it already
         prefix = _prefix(name, file)
         if prefix is None:
             odd = self._odd.setdefault(path, [])
             if name not in odd:
                 odd.append(name)
             return
-        have = self._prefixes.get(directory)
         if have is None:
             self._prefixes[directory] = prefix
         elif have != prefix and (type(have) is str or prefix not in have):

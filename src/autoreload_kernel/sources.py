@@ -318,14 +318,15 @@ def _hooked_get_code(self, fullname):
     watched_first = store.before_read is not None and store.before_read(path)
     try:
         read_at = time.time_ns()
-        st = os.lstat(path)  # one call tells a symlink apart and, if not, is the stat
-        link = S_ISLNK(st.st_mode)
-        if link:
-            st = os.stat(path)
-        if type(self).get_data is _plain_get_data:
-            data = _read(path, st.st_size)
-        else:
-            data = self.get_data(path)
+        plain = type(self).get_data is _plain_get_data
+        st, data = _read_unless_link(path) if plain else (None, None)
+        link = False
+        if st is None:  # a symlink (or a loader that reads for itself)
+            st = os.lstat(path)  # one call tells a symlink apart and, if not, is the stat
+            link = S_ISLNK(st.st_mode)
+            if link:
+                st = os.stat(path)
+            data = _read(path, st.st_size) if plain else self.get_data(path)
     except OSError:
         return _original_get_code(self, fullname)
     # The code must be exactly these bytes: a cached .pyc only if it provably is.
@@ -355,6 +356,29 @@ def _read(path: str, size: int) -> bytes:
         return _read_fd(fd, size)
     finally:
         os.close(fd)
+
+
+def _read_unless_link(path: str):
+    """(stat, bytes) of ``path``, or (None, None) when it is a symlink.
+
+    Opened without following a final symlink, and stat-ed through the open
+    file: one path lookup instead of two (an ``lstat`` first), for every
+    module imported.
+    """
+    if not _NOFOLLOW:
+        return None, None
+    try:
+        fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
+    except OSError:  # ELOOP: a symlink; else the caller's lstat says what it is
+        return None, None
+    try:
+        st = os.fstat(fd)
+        return st, _read_fd(fd, st.st_size)
+    finally:
+        os.close(fd)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _read_fd(fd: int, size: int) -> bytes:
