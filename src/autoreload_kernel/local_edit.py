@@ -92,6 +92,8 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
     if (new_source.find(b"\r", head, old_end + grown) >= 0 or _declares_encoding(new_source)
             or not ours and (b"\r" in old_source or _declares_encoding(old_source))):
         return None  # line numbers by counting b"\n" would not be the compiler's
+    if _top_level(old_source, head, old_end) or _top_level(new_source, head, old_end + grown):
+        return None  # a statement added, removed or rewritten at module level
     line = old_source.count(b"\n", 0, head) + 1  # where the first one is
     bounds = _bounds(old, line, head)
     if bounds is None:
@@ -156,6 +158,29 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
     parsed = old.with_span(new_source, index, last, delta)
     keep_recent(_chunks, path, (first, new_chunk, new_code, weakref.ref(parsed), alone))
     return LocalEdit(bodies, parsed, moved)
+
+
+#: what a line inside a statement may begin with (a closing bracket ends a
+#: multi-line call or literal); anything else at column 0 starts a statement
+_INSIDE = frozenset(b" \t\f\r\n#)]}")
+
+
+def _top_level(source: bytes, head: int, end: int) -> bool:
+    """Does a line that the changed bytes ``head..end-1`` touch begin at column
+    0 with a statement (or what may be one: a line of a string spelled there)?
+
+    Such an edit adds, removes or rewrites a module-level statement: compiling
+    the item around it, only to find its module-level code changed, would
+    cost more than the statement diff (an appended function, a git checkout)."""
+    at = source.rfind(b"\n", 0, head) + 1
+    end = min(end, len(source))
+    while at < end:  # a line that starts at ``end`` is after the change
+        if source[at] not in _INSIDE:
+            return True
+        at = source.find(b"\n", at, end) + 1
+        if not at:
+            break
+    return False
 
 
 def _loops(code: CodeType) -> bool:
