@@ -23,7 +23,7 @@ import time
 from _thread import get_ident
 from types import ModuleType
 
-from .sources import Baseline, SourceStore, _read, settled, stamp_of
+from .sources import Baseline, Baselines, SourceStore, _read, settled, stamp_of
 from .userpaths import ModuleFilter
 
 
@@ -384,13 +384,10 @@ def _prefix(name: str, file: str) -> str | None:
     return None
 
 
-class Watched:
+class Watched(Baselines):
     """``name -> Baseline`` for the modules the change finder watches: the
     names the store keeps, less its ``unwatched``.  A Baseline is made only
     when asked for (:meth:`get`); names and modules come without making any."""
-
-    def __init__(self, store: SourceStore):
-        self._store = store
 
     def __contains__(self, name) -> bool:
         store = self._store
@@ -410,16 +407,7 @@ class Watched:
         return len(self) > 0
 
     def get(self, name: str, default=None):
-        if name not in self:
-            return default
-        base = self._store.baseline(name)
-        return default if base is None else base
-
-    def __getitem__(self, name: str) -> Baseline:
-        base = self.get(name)
-        if base is None:
-            raise KeyError(name)
-        return base
+        return super().get(name, default) if name in self else default
 
     def modules(self) -> dict[str, ModuleType]:
         """``name -> module`` for every watched module (no Baseline made)."""

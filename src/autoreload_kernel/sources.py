@@ -284,7 +284,7 @@ class Baselines:
         return default if base is None else base
 
     def __getitem__(self, name: str) -> Baseline:
-        base = self._store.baseline(name)
+        base = self.get(name)
         if base is None:
             raise KeyError(name)
         return base
