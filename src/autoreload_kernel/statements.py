@@ -311,6 +311,11 @@ def node_text(lines: list[bytes], node: ast.stmt, offset: int) -> bytes:
     return chunk[0][node.col_offset :] + b"".join(chunk[1:-1]) + chunk[-1][: node.end_col_offset]
 
 
+def _shifted(lines: list[int], delta: int) -> list[int]:
+    """Line numbers ``delta`` lines further down (the same list when 0)."""
+    return [x + delta for x in lines] if delta else lines
+
+
 def keys_of(stmts: list["Stmt"]) -> list[tuple]:
     """A matching key per statement: definitions by name, the rest by text
     (with a count, so repeated statements match in order)."""
@@ -482,10 +487,10 @@ class ParsedModule:
         # the next version bisects these: carry them over instead of walking every statement
         cut = len(stmts) - len(after)
         new.made_from = (weakref.ref(self), len(before), cut, len(middle))
-        new._starts = self.starts[: len(before)] + [s.start for s in middle] + (
-            [x + delta for x in self.starts[cut:]] if delta else self.starts[cut:])
-        new._ends = self.ends[: len(before)] + [s.end for s in middle] + (
-            [x + delta for x in self.ends[cut:]] if delta else self.ends[cut:])
+        new._starts = (self.starts[: len(before)] + [s.start for s in middle]
+                       + _shifted(self.starts[cut:], delta))
+        new._ends = (self.ends[: len(before)] + [s.end for s in middle]
+                     + _shifted(self.ends[cut:], delta))
         return new
 
     def with_span(self, source: bytes, index: int, last: int, delta: int) -> "ParsedModule":
@@ -499,10 +504,8 @@ class ParsedModule:
         after = items[index + 1:]
         new = ParsedModule(source, None, items[:index] + [Span(first, last)] + (
             [item.moved(delta) for item in after] if delta else after), self.filename)
-        new._starts = starts[:index + 1] + ([x + delta for x in starts[index + 1:]] if delta
-                                           else starts[index + 1:])
-        new._ends = ends[:index] + [last] + ([x + delta for x in ends[index + 1:]] if delta
-                                             else ends[index + 1:])
+        new._starts = starts[:index + 1] + _shifted(starts[index + 1:], delta)
+        new._ends = ends[:index] + [last] + _shifted(ends[index + 1:], delta)
         new._flags = self._flags
         return new
 
