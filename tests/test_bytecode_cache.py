@@ -10,7 +10,7 @@ import importlib.util
 import os
 import py_compile
 
-from driver import KernelDriver
+from driver import KernelDriver, run
 
 T = 1_700_000_000  # a whole second, far in the past
 
@@ -68,3 +68,30 @@ def test_import_writes_a_pyc_a_later_import_can_use(tmp_path, modname):
             assert fh.read(4) == importlib.util.MAGIC_NUMBER
     finally:
         k.shutdown()
+
+
+def test_pyc_copied_with_its_source_names_the_new_path(kernel, modname):
+    # A project directory copied (or moved) with its __pycache__: the .pyc was
+    # compiled at the old path.  As with plain Python, the code must name the
+    # file it was loaded from: tracebacks and getsource read the new file, and
+    # an edit of the new file reloads the functions defined there.
+    old = _pyc(kernel, f"old_place/{modname}.py",
+               "def where():\n    raise ValueError('from the copy')\n", T + 0.1, T + 5)
+    new = kernel.workdir / f"{modname}.py"
+    new.write_bytes(old.read_bytes())
+    _set_mtime(new, T + 0.1)
+    copied = importlib.util.cache_from_source(str(new))
+    os.makedirs(os.path.dirname(copied), exist_ok=True)
+    with open(importlib.util.cache_from_source(str(old)), "rb") as fh:
+        blob = fh.read()
+    with open(copied, "wb") as fh:
+        fh.write(blob)
+    _set_mtime(copied, T + 5)
+    old.unlink()  # the old place is gone, as after a move
+    run(kernel, f"import {modname}")
+    assert kernel.value(f"{modname}.where.__code__.co_filename") == repr(str(new))
+    assert kernel.value(f"__import__('inspect').getsource({modname}.where).splitlines()[0]") \
+        == repr("def where():")
+    run(kernel, f"_f = {modname}.where")
+    kernel.write(f"{modname}.py", "def where():\n    return 'edited copy'\n")
+    assert kernel.value("_f()") == repr("edited copy")

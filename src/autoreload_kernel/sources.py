@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import time
+from _imp import _fix_co_filename
 from importlib.machinery import SourceFileLoader
 from stat import S_ISLNK
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
@@ -427,7 +428,13 @@ def _cached_code(path: str, data: bytes, st: os.stat_result, pyc: str | None = N
         code = marshal.loads(memoryview(blob)[16:])
     except (EOFError, ValueError, TypeError):
         return None
-    return code if isinstance(code, CodeType) else None
+    if not isinstance(code, CodeType):
+        return None
+    # A .pyc copied or moved with its source (a project directory copied,
+    # a container's layer) names the path it was compiled at: name this one,
+    # as the plain loader does, or tracebacks and getsource look elsewhere.
+    _fix_co_filename(code, path)
+    return code
 
 
 def _write_cache(path: str, code: CodeType, st: os.stat_result) -> None:
