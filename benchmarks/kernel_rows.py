@@ -32,6 +32,9 @@ SCI_IMPORT = "import pandas, scipy.stats, scipy.optimize, scipy.signal, sympy"
 AUTORELOAD2_SETUP = "%load_ext autoreload\n%autoreload 2"
 
 # In-kernel expressions (evaluated as user_expressions; Linux /proc only).
+#: packages (of 100 modules) imported per cell at the synthetic stages
+IMPORT_CHUNK = 10
+
 EXPR_MODULES = "len(__import__('sys').modules)"
 EXPR_RSS_KB = "int([_l.split()[1] for _l in open('/proc/self/status') if _l.startswith('VmRSS:')][0])"
 EXPR_GC = "len(__import__('gc').get_objects())"
@@ -382,12 +385,18 @@ class Bench:
             stage = f"+{n_pkgs * MODULES_PER_PKG}"
             self.stage_order.append(stage)
             log(f"importing synthetic user modules up to {stage}")
-            for cfg in self.live():
-                self.guarded(cfg, self.timed_setup_cell, f"import_{stage}", import_packages_code(prev, n_pkgs))
-                # The first cell after the import, timed for real: a reloader
-                # that indexes new modules pays for it here, not in the import.
-                self.guarded(cfg, self.first_cell, stage)
-                self.guarded(cfg, self.snapshot, stage)
+            # Cells of IMPORT_CHUNK packages, the kernels taking turns (in a
+            # rotating order) cell by cell: a stage is seconds long, and a
+            # machine that slows for part of it then slows every kernel alike.
+            chunks = [(a, min(a + IMPORT_CHUNK, n_pkgs)) for a in range(prev, n_pkgs, IMPORT_CHUNK)]
+            for i, (a, b) in enumerate(chunks):
+                for cfg in self.rotate(self.live(), i):
+                    self.guarded(cfg, self.timed_setup_cell, f"import_{stage}#{i}", import_packages_code(a, b))
+                    if b == n_pkgs:
+                        # The first cell after the import, timed for real: a reloader
+                        # that indexes new modules pays for it here, not in the import.
+                        self.guarded(cfg, self.first_cell, stage)
+                        self.guarded(cfg, self.snapshot, stage)
             prev = n_pkgs
             last = n_pkgs == p.stages[-1]
             log(f"empty cells, {stage} synthetic modules")

@@ -219,6 +219,8 @@ class ChangeFinder:
         watcher = self.watcher
         if watcher is not None:  # asked by the hook for every import: os.path.dirname, faster
             directory = path.rpartition(os.sep)[0]
+            if directory in watcher.wd_of:  # the common case: watched already
+                return True
             if not directory or directory.endswith(os.sep):
                 directory = os.path.dirname(path)
             return watcher.watch(directory)
@@ -230,6 +232,7 @@ class ChangeFinder:
         self.use_inotify = self.watcher is not None
         if self.watcher is None:
             return False
+        self.store.watched_dirs = self.watcher.wd_of
         if self.on_watcher is not None:
             self.on_watcher(self.watcher)
         return self.watcher.watch(os.path.dirname(path))

@@ -54,19 +54,21 @@ class DirWatcher:
         # One watch per directory inode; a symlinked directory may reach it by
         # several spellings, and each spelling's files must be reported.
         self._dirs: dict[int, list[str]] = {}
-        self._wd_of: dict[str, int] = {}
+        #: directory (as spelled) -> its watch descriptor; the import hook tests
+        #: membership here for every user module it reads
+        self.wd_of: dict[str, int] = {}
         self._lock = threading.Lock()
         #: events :meth:`collect` read, kept for the next :meth:`drain`
         self._pending: tuple[set[str], bool, set[str]] = (set(), False, set())
 
     def watch(self, directory: str) -> bool:
-        if directory in self._wd_of:
+        if directory in self.wd_of:
             return True
         wd = self._libc.inotify_add_watch(self.fd, os.fsencode(directory), WATCH_MASK)
         if wd < 0:
             return False
         self._dirs.setdefault(wd, []).append(directory)
-        self._wd_of[directory] = wd
+        self.wd_of[directory] = wd
         return True
 
     def drain(self) -> tuple[set[str], bool, set[str]]:
@@ -136,7 +138,7 @@ class DirWatcher:
                     # the directory itself went away or moved: forget this watch
                     del self._dirs[wd]
                     for directory in spellings:
-                        self._wd_of.pop(directory, None)
+                        self.wd_of.pop(directory, None)
                     lost.update(spellings)
                     continue
                 names[(wd, name)] = spellings

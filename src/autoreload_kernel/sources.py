@@ -160,6 +160,9 @@ class SourceStore:
         #: called with a module's path before the hook reads it (the change finder
         #: watches its directory); True when a later write will be reported
         self.before_read = None
+        #: directories known to be watched already (the watcher's own map, once
+        #: it is open): the hook skips ``before_read`` for their modules
+        self.watched_dirs: dict = {}
         #: called as ``on_record(name, module, path, polled, was_watched)`` once
         #: the hook recorded a module (else the name waits in ``fresh``);
         #: ``polled``: only a stat can tell that the file changed (a symlink,
@@ -316,7 +319,8 @@ def _hooked_get_code(self, fullname):
     path = self.get_filename(fullname)
     if not store.wants(fullname, path):
         return _original_get_code(self, fullname)
-    watched_first = store.before_read is not None and store.before_read(path)
+    watched_first = path.rpartition(os.sep)[0] in store.watched_dirs or (
+        store.before_read is not None and store.before_read(path))
     try:
         read_at = time.time_ns()
         plain = type(self).get_data is _plain_get_data

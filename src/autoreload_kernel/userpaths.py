@@ -97,8 +97,10 @@ class ModuleFilter:
     @exclude.setter
     def exclude(self, names) -> None:
         self._exclude = _Names(names)
-        #: the kernel's own and the excluded, in one test
-        self._never = _Names(_ALWAYS_EXCLUDED + self._exclude.patterns)
+        #: the kernel's own and the excluded, in one test (its two parts kept
+        #: apart: :meth:`wants` runs for every import and tests them inline)
+        never = _Names(_ALWAYS_EXCLUDED + self._exclude.patterns)
+        self._never_exact, self._never_prefixes = never._exact, never._prefixes
 
     def wants(self, name: str, path: str | None) -> bool:
         # Asked for every module at start and for every import: the cheapest
@@ -107,7 +109,9 @@ class ModuleFilter:
         # at only when they could change the answer).
         if not path or not path.endswith(".py"):
             return False
-        directory = os.path.dirname(path)
+        # (the cache's key only has to be the same for the same directory;
+        # rpartition is several times cheaper than os.path.dirname)
+        directory = path.rpartition(os.sep)[0] or os.path.dirname(path)
         known = self._by_dir.get(directory)
         if known is None:
             known = not self._installed(_plain(directory)) and not self._installed(
@@ -116,4 +120,4 @@ class ModuleFilter:
             self._by_dir[directory] = known
         if not known and not (self._include.patterns and name in self._include):
             return False
-        return name not in self._never
+        return name not in self._never_exact and not name.startswith(self._never_prefixes)
