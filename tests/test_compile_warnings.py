@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from driver import kernel_with_config, run
-from test_prepared import V1, WAIT, _import, _version
+from test_prepared import V1, WAIT, _import, _used, _version
 
 
 def _warns(n: int, line: int) -> str:
@@ -92,3 +92,40 @@ def test_compiler_warnings_are_what_a_reload_on_the_shell_thread_shows(kernel, m
     assert expected[4][0] == "v5 m5\n" and "could not reload" in expected[4][1], expected[4]
     assert expected[5][0] == "v7 m7\n", expected[5]
     assert _warning_session(kernel, m) == expected
+
+
+FILTERS = "[(a, getattr(m, 'pattern', m), c.__name__, mod, ln) for a, m, c, mod, ln in __import__('warnings').filters]"
+
+
+def test_warnings_filters_are_the_users_between_builds(kernel, modname, tmp_path):
+    """The kernel's own filter is in ``warnings.filters`` only while a plan is
+    built: a cell sees the list a plain kernel has, after start and after
+    reloads whose plans were built between cells (with and without a
+    compiler warning), and a user's ``resetwarnings()`` keeps it empty."""
+    from driver import KernelDriver
+
+    plain = KernelDriver(tmp_path, kernel_name="python3").start()
+    try:
+        expected = plain.value(FILTERS)
+    finally:
+        plain.shutdown()
+    assert kernel.value(FILTERS) == expected
+    m = modname
+    _import(kernel, m)
+    used = _used(kernel)
+    kernel.write(f"{m}.py", _version(2))
+    time.sleep(WAIT)
+    assert kernel.value(f"{m}.f()") == "'v2'"
+    assert _used(kernel) == used + 1, "the plan was not built between cells"
+    assert kernel.value(FILTERS) == expected
+    kernel.write(f"{m}.py", _warns(3, 12))  # its build warns: dropped, the cell warns
+    time.sleep(WAIT)
+    res = kernel.execute(f"print({m}.f())")
+    assert res.ok and res.stdout == "v3\n" and "SyntaxWarning" in res.stderr, res
+    assert kernel.value(FILTERS) == expected
+    run(kernel, "import warnings\nwarnings.resetwarnings()")
+    kernel.write(f"{m}.py", _version(4))
+    time.sleep(WAIT)
+    assert kernel.value(f"{m}.f()") == "'v4'"
+    assert kernel.value(FILTERS) == "[]"
+    assert _used(kernel) == used + 2

@@ -79,13 +79,14 @@ class _WarningGuard:
     and the next cell's check builds it again itself, which shows the warning
     as always.
 
-    To see a warning before the filters act, this is itself a filter, the
-    first of ``warnings.filters``: its message pattern is this object, whose
-    ``match`` is true only on the shell thread while a plan is built there
-    between cells, and its action is "ignore", which leaves no trace in any
-    registry.  Every other warning goes on to the user's filters untouched.
-    When the user's own filters have since been put before it, nothing is
-    built between cells until a check puts it first again (:meth:`install`).
+    To see a warning before the filters act, this is itself a filter, put
+    first in ``warnings.filters`` for the build only and taken out right after
+    (the list is left as the user set it at every other moment): its message
+    pattern is this object, whose ``match`` is true only on the shell thread
+    while the plan is built, and its action is "ignore", which leaves no trace
+    in any registry.  A warning of another thread meanwhile goes on to the
+    user's filters untouched.  If the filters were replaced, or another
+    filter went before ours, during the build, the build counts as warned.
     """
 
     #: what ``warnings.filters`` shows as this filter's message pattern
@@ -107,36 +108,39 @@ class _WarningGuard:
             return True
         return None
 
-    def install(self) -> bool:
-        """Put the filter first (on the shell thread: no user code runs)."""
-        filters = warnings.filters
-        if not isinstance(filters, list):
-            return False
-        if not (filters and filters[0] is self.entry):
-            # Only a build between cells is kept from the user's filters, so
-            # their registries need no reset (no ``_filters_mutated``).
-            if self.entry in filters:
-                filters.remove(self.entry)
-            filters.insert(0, self.entry)
-        return True
-
-    def first(self) -> bool:
-        filters = warnings.filters
-        return isinstance(filters, list) and bool(filters) and filters[0] is self.entry
+    @staticmethod
+    def usable() -> bool:
+        """Can a filter be put first?  (Not if the user replaced the list.)"""
+        return isinstance(warnings.filters, list)
 
     @contextmanager
     def building(self):
-        """Watch the warnings of one build; :attr:`warned` says if any came."""
-        self.warned, self._building = False, True
+        """Watch the warnings of one build; :attr:`warned` says if any came.
+
+        The entry goes in and out without ``warnings._filters_mutated()``: it
+        matches only this build, so the registries the user's warnings were
+        deduplicated in stay valid (resetting them would show again warnings
+        a "default" filter had shown once).
+        """
         filters = warnings.filters
+        if not isinstance(filters, list):
+            self.warned = True
+            yield
+            return
+        self.warned, self._building = False, True
+        filters.insert(0, self.entry)
         try:
             yield
         finally:
             self._building = False
-            # a thread of the user's changed the filters meanwhile: ours may
-            # not have been first
-            if warnings.filters is not filters or not self.first():
+            # the filters were replaced or another went first meanwhile (a
+            # thread of the user's): ours may not have seen every warning
+            if warnings.filters is not filters or not filters or filters[0] is not self.entry:
                 self.warned = True
+            try:
+                filters.remove(self.entry)
+            except ValueError:  # the user's thread emptied the list
+                pass
 
 
 _GUARD = _WarningGuard()
@@ -184,7 +188,7 @@ class Preparer:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # at kernel start (a startup file's import): the first cell does it
-        if not _GUARD.install():
+        if not _GUARD.usable():
             return
         try:
             loop.add_reader(self._watcher.fd, self._on_event)
@@ -216,7 +220,6 @@ class Preparer:
     def take(self, read, base, full: bool) -> Prepared | None:
         """The plan prepared for ``read``, if it is exactly the one the shell
         thread would build now; it is handed out once."""
-        _GUARD.install()  # first again, if the user's filters went before it meanwhile
         entry = self._ready.pop(read.name, None)
         if (entry is None or entry.base is not base.source or entry.full != full
                 or entry.source != read.source):
@@ -314,7 +317,7 @@ class Preparer:
     def _prepare(self, name: str) -> None:
         watched = self._finder.watched.get(name)
         base = self._store.baselines.get(name)
-        if watched is None or base is None or self._policy.mode == "off" or not _GUARD.first():
+        if watched is None or base is None or self._policy.mode == "off" or not _GUARD.usable():
             return
         path = watched.path
         base_source, old = base.source, base.parsed
