@@ -23,7 +23,7 @@ import time
 from _thread import get_ident
 from types import ModuleType
 
-from .sources import Baseline, Baselines, SourceStore, _read, settled, stamp_of
+from .sources import Baseline, Baselines, SourceStore, _read, file_of, settled, stamp_of
 from .userpaths import ModuleFilter
 
 
@@ -150,7 +150,7 @@ class ChangeFinder:
         """Watch ``mod`` if it is the user's.  ``hooked``: the import hook just
         recorded it, so the filter and the symlink test already ran there and
         ``polled`` says whether only a stat can see its changes."""
-        path = getattr(mod, "__file__", None)
+        path = file_of(mod)
         store = self.store
         known = store.path_of(name) if name in store.kept else None
         if hooked and known is not None and known == path:
@@ -238,9 +238,9 @@ class ChangeFinder:
         return self.watcher.watch(os.path.dirname(path))
 
     def _forget(self, name: str, keep: bool = False) -> None:
-        """Stop watching ``name``; its baseline stays (unless its module left
-        ``sys.modules`` and it was kept as bytes alone: it names no file then).
-        ``keep``: about to be watched again."""
+        """Stop watching ``name``; its baseline stays (kept as bytes alone when
+        its module left ``sys.modules``: should that module be put back, it
+        is still the version it ran).  ``keep``: about to be watched again."""
         store = self.store
         if name in self.watched:
             path = store.path_of(name)
@@ -251,11 +251,9 @@ class ChangeFinder:
                     del self._odd[path]
             if not keep:
                 base = store.baseline(name)
-                if base is None:
-                    store.drop(name)
-                else:
+                if base is not None:
                     base.module = None  # a baseline kept after its module left must not keep it alive
-                    store.unwatched.add(name)
+                store.unwatched.add(name)
         self._polled.discard(name)
         self._rewatch.discard(name)
         self._suspects.discard(name)

@@ -128,9 +128,14 @@ _UNSET = object()
 
 
 def file_of(module) -> str | None:
-    """The file a module was loaded from, as its loader named it."""
+    """The file a module was loaded from, as its loader named it (its spec's
+    origin if ``__file__`` was deleted: the file still is the module's)."""
     path = getattr(module, "__file__", None)
-    return path if type(path) is str else None
+    if type(path) is str:
+        return path
+    spec = getattr(module, "__spec__", None)
+    origin = getattr(spec, "origin", None) if getattr(spec, "has_location", False) else None
+    return origin if type(origin) is str else None
 
 
 class SourceStore:
