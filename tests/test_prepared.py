@@ -236,3 +236,49 @@ def test_finalizers_run_on_the_shell_thread_while_saves_are_prepared(kernel, mod
     assert kernel.value(f"{m}.f0(1)") == "[1, {'k': 10}, (0, 1)]"
     threads = ev(kernel, f"sorted(set({m}_fin.where))")
     assert threads == ["MainThread"], threads
+
+
+COUNT_PATHS = """
+import autoreload_kernel.local_edit as _le, autoreload_kernel.plan as _pl
+_paths = {'finished between': 0, 'local on the shell': 0, 'statement diff': 0}
+_plain = (_le.LocalFound.finish, _pl.local_edit, _pl.plan_reload)
+def _finish(self, ns):
+    _paths['finished between'] += 1
+    return _plain[0](self, ns)
+def _local(*a, **k):
+    _paths['local on the shell'] += 1
+    return _plain[1](*a, **k)
+def _statements(*a, **k):
+    _paths['statement diff'] += 1
+    return _plain[2](*a, **k)
+_le.LocalFound.finish, _pl.local_edit, _pl.plan_reload = _finish, _local, _statements
+"""
+STOP_COUNTING = "_le.LocalFound.finish, _pl.local_edit, _pl.plan_reload = _plain"
+
+
+def test_a_small_edit_is_prepared_from_its_one_statement(kernel, modname):
+    """The plan built between cells for an edit inside one function is the one
+    the shell thread builds (local_edit.py: that statement compiled alone, no
+    statement diff), matched to the live functions in the cell that uses it."""
+    m = modname
+    _import(kernel, m)
+    run(kernel, COUNT_PATHS)
+    try:
+        before = _used(kernel)
+        kernel.write(f"{m}.py", V1.replace("'v1'", "'v2'"))  # f's body only
+        time.sleep(WAIT)
+        res = run(kernel, f"print(g(), inst.m(), g is {m}.f)")
+        assert res.stdout == "v2 m1 True\n", (res.stdout, res.stderr)
+        assert _used(kernel) == before + 1
+        assert ev(kernel, "_paths") == {
+            "finished between": 1, "local on the shell": 0, "statement diff": 0}
+        # a line added inside a method: what follows it moves, still no diff
+        kernel.write(f"{m}.py", V1.replace("'v1'", "'v2'").replace(
+            "        return 'm1'", "        x = 1\n        return 'm3'"))
+        time.sleep(WAIT)
+        res = run(kernel, f"print(g(), inst.m(), {m}.f.__code__.co_firstlineno)")
+        assert res.stdout == "v2 m3 6\n", (res.stdout, res.stderr)
+        assert ev(kernel, "_paths")["statement diff"] == 0
+        assert ev(kernel, "_paths")["finished between"] == 2
+    finally:
+        run(kernel, STOP_COUNTING)

@@ -83,6 +83,39 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
     ``new_source`` when it changed only function code inside one top-level
     item, else None.  ``ends``: the bytes the two share at the head and tail
     (:func:`.code_diff.common_ends`)."""
+    found = find_local_edit(old, new_source, path, ends)
+    return None if found is None else found.finish(namespace)
+
+
+class LocalFound:
+    """What :func:`find_local_edit` told from the code alone; :meth:`finish`
+    finds the live functions that take it (the preparer builds this between
+    cells and finishes it in the cell that uses it, with the module as it is
+    then)."""
+
+    __slots__ = ("path", "found", "said", "parsed", "moved", "chunk")
+
+    def __init__(self, path, found, said, parsed, moved, chunk):
+        self.path, self.found, self.said = path, found, said
+        self.parsed, self.moved, self.chunk = parsed, moved, chunk
+
+    def finish(self, namespace: dict) -> LocalEdit | None:
+        """The edit, or None when a changed function is not live where its
+        code says (see :func:`.code_diff._match`)."""
+        bodies = _match(self.found, self.path, namespace)
+        if bodies is None:
+            return None
+        for args, kwargs in self.said:  # the compiler's warnings about the new lines, once
+            warnings.showwarning(*args, **kwargs)
+        first, new_chunk, new_code, alone = self.chunk
+        keep_recent(_chunks, self.path, (first, new_chunk, new_code, weakref.ref(self.parsed), alone))
+        return LocalEdit(bodies, self.parsed, self.moved)
+
+
+def find_local_edit(old, new_source: bytes, path: str,
+                    ends: tuple[int, int]) -> LocalFound | None:
+    """:func:`local_edit` up to the live functions: everything told from the
+    sources and their code (nothing of the running module is read)."""
     old_source = old.source
     head, tail = ends
     old_end = len(old_source) - tail  # the changed bytes: head..old_end-1 (old)
@@ -142,11 +175,6 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
         if not _alone(old, changed - alone, start, stop):
             return None
         alone = alone | changed
-    bodies = _match(found, path, namespace)
-    if bodies is None:
-        return None
-    for args, kwargs in said:  # the compiler's warnings about the new lines, once
-        warnings.showwarning(*args, **kwargs)
     starts = old.starts
     index = bisect_right(starts, first) - 1  # _alone may have parsed spans before it
     if index + 1 < len(starts):
@@ -156,8 +184,7 @@ def local_edit(old, new_source: bytes, path: str, namespace: dict,
         last = first - 1 + new_source.count(b"\n", start) + (not new_source.endswith(b"\n"))
         moved = []
     parsed = old.with_span(new_source, index, last, delta)
-    keep_recent(_chunks, path, (first, new_chunk, new_code, weakref.ref(parsed), alone))
-    return LocalEdit(bodies, parsed, moved)
+    return LocalFound(path, found, said, parsed, moved, (first, new_chunk, new_code, alone))
 
 
 #: what a line inside a statement may begin with (a closing bracket ends a

@@ -233,12 +233,20 @@ class Preparer:
             return None
         if entry.found is not None:
             from .code_diff import live_edit
+            from .local_edit import LocalFound
             from .plan import ReloadPlan
 
-            bodies = live_edit(entry.found, read.path, entry.source, ns)
-            if bodies is None:
-                return None  # a live function is not where the code says: the shell decides
-            entry.plan = ReloadPlan(parsed=None, run=[], bodies=bodies)
+            if type(entry.found) is LocalFound:
+                local = entry.found.finish(ns)
+                if local is None:
+                    return None  # a live function is not where the code says: the shell decides
+                entry.plan = ReloadPlan(parsed=local.parsed, run=[], bodies=local.bodies,
+                                        moved=local.moved)
+            else:
+                bodies = live_edit(entry.found, read.path, entry.source, ns)
+                if bodies is None:
+                    return None
+                entry.plan = ReloadPlan(parsed=None, run=[], bodies=bodies)
         if base.parsed is None and entry.old is not None:
             base.parsed = entry.old  # the baseline's parse, made between cells
         # Equal bytes, one object: the plan's version is the baseline's source
@@ -346,12 +354,14 @@ class Preparer:
                namespace) -> Prepared | None:
         from .applying import compile_plan
         from .class_diff import AssumedLive
-        from .code_diff import frame_diff
+        from .code_diff import common_ends, frame_diff
+        from .local_edit import find_local_edit
         from .plan import ReloadFailed, plan_reload
 
         # What plan.plan_for does, in the same order, minus the live reads:
-        # a large body-only edit is found from the bytecode (matched to the
-        # live functions by take()); else the statement diff.
+        # a body-only edit is found from the bytecode, of the whole module if
+        # large, else of the one statement it lies in (matched to the live
+        # functions by take(), in the cell); else the statement diff.
         try:
             found = None if full else frame_diff(base_source, source, path, keep=False)
         except Exception:  # noqa: BLE001 - a bug here: the statement diff decides
@@ -359,13 +369,24 @@ class Preparer:
         if found is not None:
             return Prepared(base_source, old, source, full, None, None, AssumedLive(name),
                             found)
+        fresh = old is None or (old.source is not base_source and old.source != base_source)
+        if fresh:
+            try:
+                old = base.parse(base_source, namespace)
+            except (SyntaxError, ValueError):
+                old = None
+            except Exception:  # noqa: BLE001 - a bug here: the check builds it itself
+                return None
+        if not full and old is not None:
+            try:
+                found = find_local_edit(old, source, path, common_ends(base_source, source))
+            except Exception:  # noqa: BLE001 - a bug here: the statement diff decides
+                found = None
+            if found is not None:
+                return Prepared(base_source, old, source, full, None, None, AssumedLive(name),
+                                found)
         try:
-            if old is None or (old.source is not base_source and old.source != base_source):
-                try:
-                    old = base.parse(base_source, namespace)
-                except (SyntaxError, ValueError):
-                    old = None
-            else:
+            if not fresh:
                 # Parsing spans of the baseline fills it in: done on a copy,
                 # so a plan that is not used leaves the baseline as it was.
                 old = copy.copy(old)
