@@ -35,3 +35,16 @@ def test_body_only_edits_by_bytecode_match_a_fresh_import():
     assert summary.skipped < SEQUENCES // 10, summary.report()
     assert not summary.mismatches, summary.report()
 
+
+
+def test_plans_prepared_between_cells_match_a_fresh_import():
+    """The same, with each save's plan built first by the preparer, as between
+    cells (prepared.py), and taken by the check: its small edits take the
+    local path too (local_edit.LocalFound), and the result is the same."""
+    summary = run(SEQUENCES, SEED + 2, saves=(2, 5), prepare=True)
+    prepared = summary.prepared
+    assert prepared["LocalFound"] >= SEQUENCES // 2, prepared
+    assert prepared["statement diff"] >= SEQUENCES // 2, prepared
+    assert prepared["used"] >= SEQUENCES, prepared
+    assert summary.skipped < SEQUENCES // 10, summary.report()
+    assert not summary.mismatches, summary.report()

@@ -256,6 +256,18 @@ _le.LocalFound.finish, _pl.local_edit, _pl.plan_reload = _finish, _local, _state
 STOP_COUNTING = "_le.LocalFound.finish, _pl.local_edit, _pl.plan_reload = _plain"
 
 
+def _prepared_run(k, m, text, cell) -> tuple[str, dict]:
+    """Save ``text`` as module ``m``, wait for the preparer, run ``cell``: its
+    output, and the plan-building paths taken so far (``COUNT_PATHS``); the
+    cell's check used the prepared plan."""
+    before = _used(k)
+    k.write(f"{m}.py", text)
+    time.sleep(WAIT)
+    res = run(k, cell)
+    assert _used(k) == before + 1, res.stderr
+    return res.stdout, ev(k, "_paths")
+
+
 def test_a_small_edit_is_prepared_from_its_one_statement(kernel, modname):
     """The plan built between cells for an edit inside one function is the one
     the shell thread builds (local_edit.py: that statement compiled alone, no
@@ -264,21 +276,32 @@ def test_a_small_edit_is_prepared_from_its_one_statement(kernel, modname):
     _import(kernel, m)
     run(kernel, COUNT_PATHS)
     try:
-        before = _used(kernel)
-        kernel.write(f"{m}.py", V1.replace("'v1'", "'v2'"))  # f's body only
-        time.sleep(WAIT)
-        res = run(kernel, f"print(g(), inst.m(), g is {m}.f)")
-        assert res.stdout == "v2 m1 True\n", (res.stdout, res.stderr)
-        assert _used(kernel) == before + 1
-        assert ev(kernel, "_paths") == {
-            "finished between": 1, "local on the shell": 0, "statement diff": 0}
+        out, paths = _prepared_run(kernel, m, V1.replace("'v1'", "'v2'"),  # f's body only
+                                   f"print(g(), inst.m(), g is {m}.f)")
+        assert out == "v2 m1 True\n"
+        assert paths == {"finished between": 1, "local on the shell": 0, "statement diff": 0}
         # a line added inside a method: what follows it moves, still no diff
-        kernel.write(f"{m}.py", V1.replace("'v1'", "'v2'").replace(
-            "        return 'm1'", "        x = 1\n        return 'm3'"))
-        time.sleep(WAIT)
-        res = run(kernel, f"print(g(), inst.m(), {m}.f.__code__.co_firstlineno)")
-        assert res.stdout == "v2 m3 6\n", (res.stdout, res.stderr)
-        assert ev(kernel, "_paths")["statement diff"] == 0
-        assert ev(kernel, "_paths")["finished between"] == 2
+        out, paths = _prepared_run(kernel, m, V1.replace("'v1'", "'v2'").replace(
+            "        return 'm1'", "        x = 1\n        return 'm3'"),
+            f"print(g(), inst.m(), {m}.f.__code__.co_firstlineno)")
+        assert out == "v2 m3 6\n"
+        assert paths == {"finished between": 2, "local on the shell": 0, "statement diff": 0}
+    finally:
+        run(kernel, STOP_COUNTING)
+
+
+def test_an_edit_the_local_path_declines_is_prepared_by_the_statement_diff(kernel, modname):
+    """A save that adds a module-level statement is no edit inside one
+    statement: local_edit.py declines it between cells, and the plan prepared
+    is the statement diff's, as before; the old function keeps its identity."""
+    m = modname
+    _import(kernel, m)
+    run(kernel, COUNT_PATHS)
+    try:
+        out, paths = _prepared_run(
+            kernel, m, V1.replace("'v1'", "'v2'") + "\ndef h():\n    return 'h'\n",
+            f"print(g(), {m}.h(), g is {m}.f)")
+        assert out == "v2 h True\n"
+        assert paths == {"finished between": 0, "local on the shell": 0, "statement diff": 1}
     finally:
         run(kernel, STOP_COUNTING)

@@ -17,6 +17,7 @@ import random
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ class Summary:
     seconds: float = 0.0
     #: how often each kind of edit was made (to see that every kind is exercised)
     edits: Counter = field(default_factory=Counter)
+    #: with ``prepare``: plans built ahead by kind, and how many checks used one
+    prepared: Counter = field(default_factory=Counter)
 
     def by_class(self) -> Counter:
         return Counter(_classify(m) for m in self.mismatches)
@@ -85,7 +88,7 @@ def _classify(m: Mismatch) -> str:
 class Session:
     """One engine and one oracle, for many sequences."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, prepare: bool = False):
         self.seed = seed
         sys.dont_write_bytecode = True
         self.root = Path(tempfile.mkdtemp(prefix="fuzz-engine-"))
@@ -100,11 +103,36 @@ class Session:
         self._report_reloaded = self.reloader.report.reloaded
         self.reloader.report.reloaded = self._reloaded
         self.summary = Summary()
+        #: with ``prepare``, each save's plans are first built as between cells
+        #: (prepared.Preparer) and the check takes them.  Its build is called
+        #: here as its event-loop callback calls it after a save: this process
+        #: has no inotify watcher and no loop, so the preparer is not started.
+        self.preparer = None
+        if prepare:
+            from autoreload_kernel import prepared
+
+            self.preparer = prepared.Preparer(self.reloader.finder, self.reloader.store,
+                                              self.reloader)
+            self.reloader.preparer = self.preparer
+            prepared._GUARD.thread_id = threading.get_ident()  # what attach() sets
 
     def _check(self) -> None:
         """What the kernel does before a cell; notes are kept, not printed."""
         with contextlib.redirect_stderr(io.StringIO()):
+            if self.preparer is not None:
+                self._prepare()
             self.reloader.check(show_errors=False)
+        if self.preparer is not None:
+            self.summary.prepared["used"] = self.preparer.used
+
+    def _prepare(self) -> None:
+        for name in list(self.reloader.store.baselines):
+            self.preparer._prepare(name)
+            entry = self.preparer._ready.get(name)
+            if entry is not None:
+                found = entry.found
+                self.summary.prepared[
+                    "statement diff" if found is None else type(found).__name__] += 1
 
     def _reloaded(self, module, patched, added, removed, updated, notes, rebound=()):
         self.notes.extend(notes)
@@ -251,8 +279,8 @@ def _write(root: Path, rel: str, text: str) -> None:
     path.write_text(text)
 
 
-def run(sequences: int, seed: int, saves=(3, 9)) -> Summary:
-    session = Session(seed)
+def run(sequences: int, seed: int, saves=(3, 9), prepare: bool = False) -> Summary:
+    session = Session(seed, prepare)
     try:
         return session.run(sequences, saves)
     finally:
