@@ -55,3 +55,19 @@ def test_quick_benchmark_runs_all_three_configurations():
     for row in engine_rows:
         seen, n = _seen(_cells(row)[2])
         assert n >= 1 and seen == n, row
+
+
+def test_import_hook_benchmark_runs_with_the_hook_on_half_the_packages():
+    # the script itself checks that the hook kept exactly its side's modules
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "import_hook.py"), "--packages", "4",
+         "--rounds", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| 1 |")]
+    assert len(rows) == 2, proc.stdout
+    for row in rows:
+        plain, hook = (float(c) for c in _cells(row)[1:3])
+        assert plain > 0 and hook > 0, row
+    assert "µs per module" in proc.stdout
