@@ -63,7 +63,8 @@ class Prepared:
     plan: ReloadPlan | None  # None: a body-only edit, made by take() from ``found``
     compiled: tuple | None  # applying.compile_plan's result
     assumed: AssumedLive  # the module name and the classes it assumed live
-    #: a large body-only edit's bytecode comparison (code_diff.frame_diff)
+    #: a body-only edit's bytecode comparison, of the whole module when large
+    #: (code_diff.frame_diff), else a local_edit.LocalFound; take() matches it
     found: object = None
 
 
