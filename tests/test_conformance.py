@@ -76,7 +76,8 @@ class AutoreloadKernelConformance(jkt.KernelTests):
     code_history_pattern = "1?2*"
     # As in jupyter_kernel_test's test_ipykernel.py: plain ipykernel fails the
     # "range" check too (its reply numbers the current session 0, not the
-    # absolute number "tail" gave), so it is not ours to claim.
+    # absolute number "tail" gave), so it is not ours to claim;
+    # test_history_range_replies_as_plain_ipykernel checks ours answers as it does.
     supported_history_operations = ("tail", "search")
 
     code_inspect_sample = "zip"
@@ -122,6 +123,38 @@ class AutoreloadKernelConformance(jkt.KernelTests):
         assert reply["content"]["status"] == "ok"
         assert [m["msg_type"] for m in outputs] == ["execute_result"], outputs
         assert outputs[0]["content"]["data"]["text/plain"] == "'three'"
+
+
+
+def _history_replies(kernel_name: str) -> list:
+    """The "tail" and then "range" history replies of a fresh kernel that ran
+    two cells (the range: the last cell's, by the numbers the tail gave)."""
+    with tempfile.TemporaryDirectory(prefix="ark-history-") as tmp:
+        env = dict(os.environ, IPYTHONDIR=os.path.join(tmp, ".ipython"))
+        env.pop("PYTHONPATH", None)
+        km, kc = start_new_kernel(kernel_name=kernel_name, startup_timeout=60, cwd=tmp, env=env)
+        try:
+            for code in ("1+2", "x = 5"):
+                kc.execute_interactive(code, timeout=30)
+            tail = kc.history(hist_access_type="tail", n=2, raw=True, output=False,
+                              reply=True, timeout=30)["content"]["history"]
+            session, line = tail[-1][0], tail[-1][1]
+            got = kc.history(hist_access_type="range", session=session, start=line,
+                             stop=line + 1, raw=True, output=False, reply=True,
+                             timeout=30)["content"]["history"]
+            return [[list(e) for e in tail], [list(e) for e in got]]
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+
+def test_history_range_replies_as_plain_ipykernel() -> None:
+    """The "range" case the class above skips (its check expects the session
+    number "tail" gave; ipykernel numbers the current session 0): ours gives
+    ipykernel's reply, the asked-for cell included."""
+    ours, plain = _history_replies(KERNEL_NAME), _history_replies("python3")
+    assert ours == plain, (ours, plain)
+    assert ours[1] and ours[1][0][2] == "x = 5", ours
 
 
 if __name__ == "__main__":
