@@ -50,6 +50,11 @@ def other_python(tmp_path_factory):
     as they start and use it in their last tests."""
     from concurrent.futures import ThreadPoolExecutor
 
+    # Imported here, on the main thread: the pool's thread importing them (and
+    # IPython, through ipyparallel) while a kernel manager on the main thread
+    # imported IPython.paths made that import fail with KeyError: 'IPython'.
+    import distributed  # noqa: F401
+    import ipyparallel  # noqa: F401
     from clusterkit import other_python_venv
 
     pool = ThreadPoolExecutor(1)
