@@ -30,10 +30,10 @@ from .userpaths import ModuleFilter
 class Read:
     """A user module file we had to read: its bytes and whether they differ."""
 
-    __slots__ = ("name", "module", "path", "source", "differs", "problem")
+    __slots__ = ("name", "module", "path", "source", "differs", "problem", "hint")
 
     def __init__(self, name: str, module: ModuleType, path: str, source: bytes,
-                 differs: bool, problem: str | None = None):
+                 differs: bool, problem: str | None = None, hint: str | None = None):
         self.name = name
         self.module = module
         self.path = path
@@ -41,6 +41,8 @@ class Read:
         self.differs = differs
         #: why the file could not be read as this module's source (then source is b"")
         self.problem = problem
+        #: what the user can do about ``problem``, when waiting for the file is not it
+        self.hint = hint
 
 
 class ChangeFinder:
@@ -68,6 +70,9 @@ class ChangeFinder:
         self._polled: set[str] = set()
         #: polled only until their directory (deleted, moved) can be watched again
         self._rewatch: set[str] = set()
+        #: watched names written at a path while ``sys.modules`` holds, under
+        #: that name, an object with no file of its own (told once, see :meth:`reads`)
+        self._fileless: dict[str, str] = {}
         # The hook asks for a file's directory to be watched before it reads the
         # file, so a save right after the import is an event, not a guess.
         store.before_read = self._watch_dir_of
@@ -162,6 +167,9 @@ class ChangeFinder:
             # recent the file's mtime: no need to read it again until one comes
             return
         if not isinstance(path, str) or not self.filter.wants(name, path):
+            if path is None and name in self.watched:
+                self._lost_file_of(name)
+                return
             self._forget(name)
             return
         if known is None or known != path:
@@ -210,8 +218,13 @@ class ChangeFinder:
             stem = file[:-3]
             for prefix in (have,) if type(have) is str else have:
                 name = prefix[:-1] if stem == "__init__" else prefix + stem
-                if name and name in watched and name not in found and path_of(name) == path:
-                    found.append(name)
+                if name and name in watched and name not in found:
+                    known = path_of(name)
+                    if known == path:
+                        found.append(name)
+                    elif known is None and name in sys.modules:
+                        self._fileless[name] = path  # its entry lost its file: say so
+                        found.append(name)
         return tuple(found)
 
     def _watch_dir_of(self, path: str) -> bool:
@@ -317,6 +330,7 @@ class ChangeFinder:
             w = self.watched.get(name)
             if w is None:
                 self._suspects.discard(name)
+                out.extend(self._lost_file(name))
                 continue
             try:
                 st = os.stat(w.path)
@@ -343,6 +357,33 @@ class ChangeFinder:
                 self._suspects.add(name)  # look again next time: same-tick saves
             out.append(Read(name, w.module, w.path, data, data != w.source))
         return out
+
+    def _lost_file_of(self, name: str) -> None:
+        """The object ``sys.modules`` holds under the watched ``name`` has no
+        file.  If the module that ran the baseline is known, it keeps being
+        reloaded from the file the import read; else :meth:`reads` says, once,
+        that it no longer is."""
+        kept = self.store.kept.get(name)
+        if type(kept) is bytes or kept is None or kept.module is None:
+            self._suspects.add(name)
+
+    def _lost_file(self, name: str) -> list[Read]:
+        """``name`` is watched, but ``sys.modules`` now holds under it an object
+        with no file (a wrapper put there by hand, its ``__file__`` and spec
+        taken away): the module that ran the kept bytes is gone, so nothing can
+        be reloaded into it.  Said once; the name is no longer watched."""
+        path = self._fileless.pop(name, None)
+        mod = sys.modules.get(name)
+        if mod is None or name not in self.watched:
+            return []  # left sys.modules: ``refresh`` forgets it, quietly
+        self._forget(name)
+        what = type(mod).__name__
+        why = (f"sys.modules[{name!r}] is now a {what} object with no file of its own "
+               "(no __file__, no spec or loader that names one), not the module "
+               "imported from this file")
+        hint = (f"it is no longer reloaded (import it again, after `del sys.modules"
+                f"[{name!r}]`, to reload it)")
+        return [Read(name, mod, path or "<file unknown>", b"", False, why, hint)]
 
     def _unreadable(self, name: str, w: Baseline, err: OSError) -> list[Read]:
         """A Read saying why the file cannot be read; the module is kept as it is."""

@@ -179,7 +179,7 @@ class Reloader:
         changed = []
         for read in self.finder.reads():
             if read.problem is not None:
-                self.report.unreadable(read.name, read.path, read.problem)
+                self.report.unreadable(read.name, read.path, read.problem, read.hint)
                 continue
             if not read.differs:
                 self.report.recovered(read.name)

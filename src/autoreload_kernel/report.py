@@ -65,9 +65,9 @@ class Failure:
                     f"[autoreload] this version of {m} will not run again: save the file "
                     "again, or run `%autoreload` to try it once more.")
         if self.kind == FILE:
+            then = self.hint or "it is reloaded once the file can be read again"
             return (f"[autoreload] cannot reload {m}: {self.path}: {self.error}\n"
-                    f"[autoreload] {m} keeps running its previous version; it is reloaded "
-                    "once the file can be read again.")
+                    f"[autoreload] {m} keeps running its previous version; {then}.")
         excerpt = f"\n{self.excerpt}" if self.excerpt else ""
         hint = f"\n[autoreload] {self.hint}" if self.hint else ""
         then = ("restart the kernel to apply it" if self.hint
@@ -156,9 +156,10 @@ class Reporter:
     def interrupted(self, module: str, path: str, lineno, data: bytes) -> None:
         self._record(Failure(module, path, lineno, "interrupted", digest(data), INTERRUPTED))
 
-    def unreadable(self, module: str, path: str, reason: str) -> None:
-        """The file cannot be read as a module's source (gone, a directory, ...)."""
-        self._record(Failure(module, path, None, reason, digest(reason.encode()), FILE))
+    def unreadable(self, module: str, path: str, reason: str, hint: str | None = None) -> None:
+        """The file cannot be read as a module's source (gone, a directory, ...);
+        ``hint``: what to do, when waiting for the file is not it."""
+        self._record(Failure(module, path, None, reason, digest(reason.encode()), FILE, hint))
 
     def _record(self, failure: Failure) -> None:
         previous = self.failures.get(failure.module)

@@ -129,13 +129,19 @@ _UNSET = object()
 
 def file_of(module) -> str | None:
     """The file a module was loaded from, as its loader named it (its spec's
-    origin if ``__file__`` was deleted: the file still is the module's)."""
+    origin, or its source loader's path, if ``__file__`` was deleted: the file
+    still is the module's)."""
     path = getattr(module, "__file__", None)
     if type(path) is str:
         return path
     spec = getattr(module, "__spec__", None)
     origin = getattr(spec, "origin", None) if getattr(spec, "has_location", False) else None
-    return origin if type(origin) is str else None
+    if type(origin) is str:
+        return origin
+    # its spec taken away too: the source loader that imported it names the file
+    loader = getattr(module, "__loader__", None)
+    path = getattr(loader, "path", None) if isinstance(loader, SourceFileLoader) else None
+    return path if type(path) is str else None
 
 
 class SourceStore:
