@@ -25,10 +25,13 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=3, help="examples shown per class")
     parser.add_argument("--body-edits-always", action="store_true",
                         help="every body-only edit takes the bytecode path, however small")
+    parser.add_argument("--prepare", action="store_true",
+                        help="each save's plans are built first by the preparer, as between "
+                             "cells, and the check takes them")
     args = parser.parse_args()
     with (body_edits_always() if args.body_edits_always else contextlib.nullcontext()) as taken, \
             counting_local_edits() as local:
-        session = Session(args.seed)
+        session = Session(args.seed, args.prepare)
         try:
             summary = session.run(args.sequences, first=args.first)
         finally:
@@ -36,6 +39,9 @@ def main() -> int:
     print(summary.report(args.examples))
     if taken is not None:
         print(f"body-only plans made from the bytecode: {taken['body-only plans']}")
+    if args.prepare:
+        print("plans built ahead: " + ", ".join(
+            f"{n} {what}" for what, n in sorted(summary.prepared.items())))
     print("plans told from one definition's bytecode: " + ", ".join(
         f"{n} {what}" for what, n in sorted(local.items())))
     return 1 if summary.mismatches else 0
