@@ -378,9 +378,9 @@ class ChangeFinder:
             return []  # left sys.modules: ``refresh`` forgets it, quietly
         self._forget(name)
         what = type(mod).__name__
-        why = (f"sys.modules[{name!r}] is now a {what} object with no file of its own "
-               "(no __file__, no spec or loader that names one), not the module "
-               "imported from this file")
+        why = (f"sys.modules[{name!r}] now holds a {what} object that names no file "
+               "(no __file__, nor a spec or source loader naming one): the module "
+               "imported from this file cannot be found")
         hint = (f"it is no longer reloaded (import it again, after `del sys.modules"
                 f"[{name!r}]`, to reload it)")
         return [Read(name, mod, path or "<file unknown>", b"", False, why, hint)]
