@@ -71,3 +71,23 @@ def test_import_hook_benchmark_runs_with_the_hook_on_half_the_packages():
         plain, hook = (float(c) for c in _cells(row)[1:3])
         assert plain > 0 and hook > 0, row
     assert "µs per module" in proc.stdout
+
+
+def test_kernels_take_turns_after_every_other_kernel_equally_often():
+    """The order of the kernels in the timed loops: over a cycle of rounds,
+    read back to back, each kernel runs right after each other kernel exactly
+    once (a plain rotation would always put the same kernel after B)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from kernel_rows import Bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for n in (2, 3, 4):
+        kernels = list("ABCD"[:n])
+        cycle = [Bench.rotate(kernels, r) for r in range(n - 1)]
+        assert all(sorted(order) == kernels for order in cycle)
+        flat = [k for order in cycle for k in order]
+        successions = list(zip(flat, flat[1:] + flat[:1]))
+        assert sorted(successions) == sorted(
+            (a, b) for a in kernels for b in kernels if a != b), cycle
+        assert Bench.rotate(kernels, n - 1) == cycle[0]
