@@ -5,6 +5,9 @@ changes, through a real kernel: they are reloaded as any other.
   import: a test fixture, a plugin system that swaps modules) still runs the
   version it was imported with; a save made while it was out is applied at
   the first cell after it is back, not taken as what it runs.
+- A module put back in ``sys.modules`` after a re-import made and reloaded
+  another module of the same file runs an earlier version: the next save
+  runs the whole file in it.
 - A module whose ``__file__`` was deleted is still its file's: its spec (or,
   without one, its source loader) says where it was loaded from.
 - An object with no file put in sys.modules under a user module's name: the
@@ -109,3 +112,25 @@ def test_module_replaced_by_a_wrapper_after_a_reload_is_still_reloaded(kernel, m
     kernel.write(f"{m}.py", "def f():\n    return 3\n")
     res = run(kernel, f"print(g(), {m}.f())")
     assert res.stdout == "3 3\n" and "[autoreload]" not in res.stderr, (res.stdout, res.stderr)
+
+
+def test_module_put_back_after_a_re_import_runs_the_saved_file(kernel, modname):
+    # A re-import made another module of the file, which was then reloaded;
+    # the first module is put back (as unittest.mock.patch.dict(sys.modules)
+    # does on exit).  It runs an earlier version: the next save runs the
+    # whole file in it, and its old functions take the new code.
+    m = modname
+    kernel.write(f"{m}.py", "def f():\n    return 1\n\ndef g():\n    return 'g1'\n")
+    run(kernel, f"import sys, {m}\nfirst = {m}\nheld = {m}.f")
+    run(kernel, f"del sys.modules[{m!r}]\nimport {m}\nsecond = {m}")
+    kernel.write(f"{m}.py", "def f():\n    return 2\n\ndef g():\n    return 'g2'\n")
+    assert kernel.value("(second.f(), second.g(), first.f(), first is second)") \
+        == "(2, 'g2', 1, False)"
+    run(kernel, f"sys.modules[{m!r}] = first\n{m} = first")
+    kernel.write(f"{m}.py", "def f():\n    return 3\n\ndef g():\n    return 'g2'\n")
+    run(kernel, f"import {m}")
+    assert kernel.value(f"({m} is first, {m}.f(), {m}.g(), held(), held is {m}.f)") \
+        == "(True, 3, 'g2', 3, True)"
+    # from then on it is reloaded as any module
+    kernel.write(f"{m}.py", "def f():\n    return 4\n\ndef g():\n    return 'g4'\n")
+    assert kernel.value(f"({m}.f(), {m}.g(), held())") == "(4, 'g4', 4)"

@@ -348,6 +348,10 @@ class ChangeFinder:
                 out.extend(self._unreadable(name, w, err))
                 continue
             self.missing.discard(name)
+            current = sys.modules.get(name)
+            if current is not w.module and w.module is not None and current is not None \
+                    and file_of(current) == w.path:
+                _adopt(w, current)
             w.stamp = stamp
             w.settled = settled(st, read_at)
             if w.settled or (self.watcher is not None and name not in self._polled):
@@ -409,6 +413,19 @@ class ChangeFinder:
             else:
                 why = f"cannot read it ({err.strerror or err})"
         return [Read(name, w.module, w.path, b"", False, why)]
+
+
+def _adopt(base: Baseline, module) -> None:
+    """``module``, another module of the same file, now stands in
+    ``sys.modules`` where the one ``base`` was reloaded into stood: put back
+    after a re-import, as ``unittest.mock.patch.dict(sys.modules)`` does on
+    exit.  Which version of the file it runs is not known, so the next reload
+    runs the whole file in it, as a fresh import would give it; the module it
+    replaced is left as it is, like any module object a fresh import drops."""
+    base.module = module
+    base.source = b""
+    base.parsed = None
+    base.executed = False
 
 
 def _prefix(name: str, file: str) -> str | None:
