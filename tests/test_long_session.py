@@ -26,7 +26,7 @@ SIZES = r'''
 def _long_session_sizes():
     import ast, gc, sys, threading, time, types
     r = get_ipython().kernel.reloader
-    patching = sys.modules["autoreload_kernel.patching"]
+    nested_codes = sys.modules["autoreload_kernel.nested_codes"]
     prep = r.preparer
     # The preparer thread holds, for a while, a plan made ahead (one per module
     # at most) and what recent reloads replaced (a few batches at most, freed
@@ -48,7 +48,7 @@ def _long_session_sizes():
         "import records": len(r.index._cache),
         "suspected files": len(r.finder._suspects),
         "watched modules": len(r.finder.watched),
-        "nested codes kept": sum(map(len, patching._NESTED_SEEN.values())),
+        "nested codes kept": sum(map(len, nested_codes._NESTED_SEEN.values())),
         "threads": threading.active_count(),
         "live functions": sum(type(o) is types.FunctionType for o in objects),
         "live classes": sum(isinstance(o, type) for o in objects),

@@ -18,7 +18,9 @@ from operator import is_not, or_
 from types import ModuleType
 
 from . import class_members
-from .patching import Patcher, codes_by_qualname, shift_lines
+from .line_shift import shift_lines
+from .nested_codes import codes_by_qualname
+from .patching import Patcher
 from .code_diff import BodyEdit
 from .plan import ReloadFailed, ReloadInterrupted, ReloadPlan
 from .statements import first_line

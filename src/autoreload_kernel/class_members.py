@@ -25,7 +25,7 @@ import functools
 from types import CodeType, FunctionType, MethodType
 
 from .class_diff import ClassEdit, live_class, mangle
-from .patching import _LRU
+from .definitions import _LRU
 
 _EMPTY = object()
 

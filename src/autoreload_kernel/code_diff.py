@@ -34,7 +34,7 @@ from types import CodeType, FunctionType
 
 from .class_diff import live_class, mangle
 from .class_members import _functions_in
-from .patching import _LRU
+from .definitions import _LRU
 
 #: an edit whose changed bytes are less than this share of the file takes the
 #: statement diff, which costs what the changed code costs (measured on the

@@ -13,7 +13,6 @@ import functools
 import gc
 import linecache
 import threading
-from contextlib import contextmanager
 
 from .bindings import ImportIndex, NotebookImports, imports_in, propagate
 from .changes import ChangeFinder, Read
@@ -213,7 +212,7 @@ class Reloader:
             base = self.store.baselines[read.name]
             ready = self.preparer.take(read, base, self.full) if self.preparer else None
             if ready is not None:  # built in the background right after the save
-                old, plan = ready.old, ready.plan
+                plan = ready.plan
                 plans[read.name], compiled[read.name] = plan, ready.compiled
             else:
                 try:
@@ -222,7 +221,6 @@ class Reloader:
                 except ReloadFailed as failure:
                     self._fail(read, failure)
                     continue
-                old = base.parsed  # None after a body-only plan: then its imports are unchanged
             if len(changed) > 1:  # order matters only between several modules
                 # Dependencies by the old and the new source: `from b import NEW` may be new.
                 package = getattr(read.module, "__package__", None)
