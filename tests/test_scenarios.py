@@ -531,6 +531,15 @@ FUNCTIONS = [
         "assert f(3) == 6, f(3)\nassert {m}.f(3) == 6",
     ),
     S(
+        # a changed header takes the statement diff: the old cache wrapper
+        # stays (`f is m.f`), its function takes the new code, its results go
+        "functools_lru_cache_header_changed",
+        {"{m}.py": "import functools\n\n@functools.lru_cache(maxsize=None)\ndef f(x):\n    return x * 1\n"},
+        "from {m} import f\nassert f(3) == 3",
+        {"{m}.py": "import functools\n\n@functools.lru_cache(maxsize=None)\ndef f(x, k=2):\n    return x * k\n"},
+        "assert f(3) == 6, f(3)\nassert {m}.f(3) == 6 and f is {m}.f and f(3, 3) == 9",
+    ),
+    S(
         "singledispatch_base_impl",
         {"{m}.py": """
             from functools import singledispatch
