@@ -93,7 +93,7 @@ MUTATIONS: list[Mutation] = [
     M("lost_directory_not_rewatched", "changes.py",
       "        if lost:\n", "        if False:\n",
       (f"{DOC}::test_directory_deleted_and_recreated_after_a_check_is_watched_again",)),
-    M("symlinked_file_not_polled", "changes.py",
+    M("symlinked_file_not_polled", "watch_list.py",
       "if os.path.islink(path) or not self._watch_dir_of(path):", "if not self._watch_dir_of(path):",
       (f"{DOC}::test_symlinked_module_file_is_polled",),
       also=(("sources.py", "polled = link or not watched_first", "polled = not watched_first"),)),
@@ -119,7 +119,7 @@ MUTATIONS: list[Mutation] = [
       "use_inotify=not self.poll,", "use_inotify=True,",
       (f"{CONFIG}::test_poll_trait_finds_edits_without_inotify",),
       "the poll test must tell polling from inotify by what it sees, not by the status line",
-      also=(("changes.py", '            return "inotify"', '            return "stat polling"'),)),
+      also=(("watch_list.py", '            return "inotify"', '            return "stat polling"'),)),
 
     # -- faults (issue 9 section 2) --------------------------------------------------
     M("interrupted_version_runs_again", "engine.py",
