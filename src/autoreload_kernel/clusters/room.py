@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from . import hooks
+from .worker_report import WorkerReport, remote_error
 
 if TYPE_CHECKING:
     from .shipping import Version
@@ -20,22 +21,16 @@ if TYPE_CHECKING:
 # ``shipping`` and ``worker`` are imported where first needed (the first
 # reload, the first client): a kernel start does not pay for them.
 
-_FIX = ("install autoreload-kernel in the workers' environment "
-        "(`pip install autoreload-kernel`, the version this kernel runs)")
-
-
-def _remote_error(result) -> str:
-    """'ename: evalue' of an exception, local or relayed by the cluster."""
-    name = getattr(result, "ename", None) or type(result).__name__
-    value = getattr(result, "evalue", None) or str(result)
-    return f"{name}: {value}"
-
 
 class ClusterRoom:
+    """Keeps the clients' workers on the versions the kernel runs (what the
+    user is told about them is the :class:`WorkerReport`'s)."""
+
     def __init__(self, reloader, enabled: bool = True, stream=None):
         self.reloader = reloader
         self.enabled = enabled
-        self.stream = stream
+        #: what the user is told, and the workers still on an older version
+        self.report = WorkerReport(stream)
         #: every module shipped (or to ship) as the kernel runs it, by name
         self.shipped: dict[str, Version] = {}
         #: fingerprints by module name, and one for all of them together: a dask
@@ -47,8 +42,6 @@ class ClusterRoom:
         #: the version each pending edit replaced, for those sent as a change
         self._previous: dict[str, bytes] = {}
         self.adapters: dict[str, object] = {}
-        #: (adapter label, worker address) -> {module: error}
-        self.out_of_date: dict[tuple[str, str], dict[str, str]] = {}
         self._watched_count = -1
         #: a client may have been made since the last look: set by the hooks as a
         #: client is made, so a cell that makes none costs no look at dask's and
@@ -59,7 +52,6 @@ class ClusterRoom:
         #: modules some worker had to be sent whole
         self.timings: list[dict] = []
         self._reloaded_at = 0.0
-        self._said: set[str] = set()
         self._kernel: tuple[str, int] | None = None
         reloader.listeners.append(self.on_reload)
         reloader.status_parts.append(self.status_lines)
@@ -147,10 +139,10 @@ class ClusterRoom:
         for key, adapter in list(self.adapters.items()):
             problem = adapter.storing_problem()
             if problem is not None:
-                self._storing_failed(adapter, problem)
+                self.report.storing_failed(adapter, problem)
             late = adapter.late_results()
             if late:
-                self._digest(adapter, late, list(self.shipped.values()), joined=True)
+                self.report.digest(adapter, late, list(self.shipped.values()), joined=True)
             if edits:
                 self._push(adapter, edits)
         self.pending.clear()
@@ -227,12 +219,12 @@ class ClusterRoom:
             results = answers
             if versions:
                 results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
-            self._digest(adapter, results, versions)
+            self.report.digest(adapter, results, versions)
             self._remember(adapter)
         except Exception as err:  # noqa: BLE001 - the user's job goes on
-            self._say(f"contact:{adapter.label}:{type(err).__name__}",
-                      f"[autoreload] could not reach the {adapter.members} of the "
-                      f"{adapter.label} ({_remote_error(err)}); edits do not reach them.")
+            self.report.say(f"contact:{adapter.label}:{type(err).__name__}",
+                            f"[autoreload] could not reach the {adapter.members} of the "
+                            f"{adapter.label} ({remote_error(err)}); edits do not reach them.")
 
     def _push(self, adapter, versions) -> None:
         from . import worker
@@ -242,19 +234,19 @@ class ClusterRoom:
             resend = sorted({name for result in results.values() if isinstance(result, dict)
                              for name in result.get("resend", ())})
             if resend:  # workers that held another version: the whole source
-                self._digest(adapter, results, versions)
+                self.report.digest(adapter, results, versions)
                 versions = [self.shipped[name] for name in resend]
                 results = adapter.call_all(worker.receive, self._payload(versions), self.kernel)
             applied = time.perf_counter()
-            self._digest(adapter, results, versions)
+            self.report.digest(adapter, results, versions)
             self._remember(adapter)
             self.timings.append({"adapter": adapter.label, "reloaded": self._reloaded_at,
                                  "applied": applied, "resent": resend})
             del self.timings[:-50]
         except Exception as err:  # noqa: BLE001
-            self._say(f"push:{adapter.label}:{type(err).__name__}",
-                      f"[autoreload] could not send the edit to the {adapter.members} of "
-                      f"the {adapter.label} ({_remote_error(err)}).")
+            self.report.say(f"push:{adapter.label}:{type(err).__name__}",
+                            f"[autoreload] could not send the edit to the {adapter.members} of "
+                            f"the {adapter.label} ({remote_error(err)}).")
 
     def _remember(self, adapter) -> None:
         """Store every shipped module for workers that join later.  A failure here
@@ -262,97 +254,8 @@ class ClusterRoom:
         try:
             adapter.remember(self._payload(self.shipped.values()), self.kernel)
         except Exception as err:  # noqa: BLE001 - the user's job goes on
-            self._storing_failed(adapter, err)
-
-    def _storing_failed(self, adapter, err: BaseException) -> None:
-        self._say(f"store:{adapter.label}", (
-            f"[autoreload] storing your modules with the {adapter.label} for {adapter.members} "
-            f"that join later failed ({_remote_error(err)}). The {adapter.members} running now "
-            f"have every edit, but one that joins or restarts later may lack your modules. "
-            "Your tasks still run."))
-
-    def _digest(self, adapter, results: dict, versions, joined: bool = False) -> None:
-        """One line per module that failed somewhere; one-time notes for workers
-        that cannot take edits at all.  ``joined``: the results of workers that
-        joined later and were sent every module."""
-        failed: dict[str, list[tuple[str, str]]] = {}
-        for address, result in results.items():
-            slot = (adapter.label, address)
-            if not isinstance(result, dict):
-                text = _remote_error(result)
-                if "autoreload_kernel" in text:
-                    self._say(f"missing:{adapter.label}", (
-                        f"[autoreload] {adapter.kind} {address} has no autoreload-kernel "
-                        f"({text}), so edits do not reach it; {_FIX}. Your tasks still run."))
-                else:
-                    self._say(f"error:{adapter.label}:{text}", (
-                        f"[autoreload] {adapter.kind} {address} could not take edits "
-                        f"({text}). Your tasks still run."))
-                for v in versions:
-                    self.out_of_date.setdefault(slot, {})[v.name] = text
-                continue
-            if result.get("same_process"):
-                continue
-            python, here = result.get("python"), "%d.%d" % sys.version_info[:2]
-            if python and python != here:
-                self._say(f"python:{adapter.label}:{python}", (
-                    f"[autoreload] {adapter.kind} {address} runs Python {python}, this kernel "
-                    f"{here}. Your edits still reach it (as source, compiled there), but code "
-                    f"sent by value (lambdas, functions defined in the notebook) needs one "
-                    f"Python on both sides: start the {adapter.members} with Python {here} "
-                    f"(this kernel runs {sys.executable})."))
-            if "error" in result:
-                self._say(f"internal:{adapter.label}:{result['error']}", (
-                    f"[autoreload] {adapter.kind} {address}: could not take edits "
-                    f"({result['error']}). Your tasks still run."))
-                continue
-            mine = self.out_of_date.get(slot, {})
-            for v in versions:
-                if v.name in result.get("resend", ()):
-                    continue  # it is sent whole next
-                error = result.get("failed", {}).get(v.name)
-                if error is None:
-                    mine.pop(v.name, None)
-                else:
-                    mine[v.name] = error
-                    failed.setdefault(v.name, []).append((address, error))
-            if mine:
-                self.out_of_date[slot] = mine
-            else:
-                self.out_of_date.pop(slot, None)
-        total = sum(1 for r in results.values()
-                    if not (isinstance(r, dict) and r.get("same_process")))
-        for name, where in failed.items():
-            address, error = where[0]
-            who = f"{len(where)} of {total} {adapter.kind} {adapter.members}"
-            self._print(
-                f"[autoreload] {name}: {who} that joined later could not apply the kernel's "
-                f"version ({address}: {error}); they keep the one they had until the next "
-                "good save." if joined else
-                f"[autoreload] {name}: {who} could not apply the new version ({address}: "
-                f"{error}); they keep the previous one until the next good save.")
+            self.report.storing_failed(adapter, err)
 
     # -- what the user sees -----------------------------------------------------------
-    def _print(self, text: str) -> None:
-        print(text, file=self.stream or sys.stderr, flush=True)
-
-    def _say(self, key: str, text: str) -> None:
-        if key not in self._said:
-            self._said.add(key)
-            self._print(text)
-
     def status_lines(self) -> list[str]:
-        if not self.enabled:
-            return ["clusters: off (edits are not sent to Dask or ipyparallel workers)"]
-        if not self.adapters:
-            return ["clusters: on, no Dask or ipyparallel client in this kernel"]
-        lines = ["clusters: on, sending edits to: "
-                 + ", ".join(a.label for a in self.adapters.values())]
-        if self.out_of_date:
-            lines.append("out-of-date workers (running a previous version):")
-            for (label, address), mods in sorted(self.out_of_date.items()):
-                for name, error in sorted(mods.items()):
-                    lines.append(f"  {address} ({label}): {name}: {error}")
-        else:
-            lines.append("every worker runs the kernel's versions")
-        return lines
+        return self.report.status_lines(self.enabled, self.adapters)
