@@ -38,7 +38,9 @@ DOC = "tests/test_documented.py"
 FAULTS = "tests/test_faults.py"
 SCEN = "tests/test_scenarios.py"
 REGR = "tests/test_regressions.py"
-SUITE = "tests/test_ipython_suite.py"
+#: the adaptations of IPython's own autoreload tests
+SUITE = ("tests/test_ipython_shell_suite.py", "tests/test_ipython_deduper_suite.py",
+         "tests/test_ipython_deduper_reliability.py")
 SHELL = "tests/test_kernel_shell.py"
 CONFIG = "tests/test_config.py"
 
@@ -182,7 +184,7 @@ MUTATIONS: list[Mutation] = [
       (SCEN, REGR)),
     M("touched_file_reruns", "changes.py",
       "data != w.source))", "True))",
-      (SCEN, SUITE)),
+      (SCEN, *SUITE)),
     M("inotify_events_dropped", "inotify.py",
       "                touched.add(directory + os.sep + name",
       "                (directory + os.sep + name",
@@ -199,7 +201,7 @@ MUTATIONS: list[Mutation] = [
       (SCEN,)),
     M("defaults_not_patched", "function_patching.py",
       "        old.__defaults__ = new.__defaults__\n", "",
-      (SCEN, SUITE)),
+      (SCEN, *SUITE)),
     M("lru_cache_kept", "function_patching.py",
       "            old.cache_clear()  # its results came from the old code", "            pass",
       (SCEN,)),
@@ -209,7 +211,7 @@ MUTATIONS: list[Mutation] = [
     M("dependency_order_ignored", "ordering.py",
       "        for dep in sorted(deps.get(name, set()) & wanted, key=names.index):",
       "        for dep in ():",
-      (f"{DOC}::test_modules_saved_together_reload_in_dependency_order", SCEN, SUITE)),
+      (f"{DOC}::test_modules_saved_together_reload_in_dependency_order", SCEN, *SUITE)),
     M("tracebacks_show_old_lines", "engine.py",
       "            linecache.cache.pop(read.path, None)", "            pass",
       (f"{DOC}::test_change_with_an_unchanged_stamp_is_seen_while_the_mtime_is_recent",)),
@@ -224,24 +226,24 @@ MUTATIONS: list[Mutation] = [
       (CONFIG, SHELL)),
     M("explicit_mode_reloads_all", "engine.py",
       "            return name in self.explicit", "            return True",
-      (SUITE, SCEN)),
+      (*SUITE, SCEN)),
     M("opt_out_ignored", "engine.py",
       'if getattr(module, "__autoreload__", True) is False:', "if False:",
       (SCEN,)),
     M("aimport_minus_ignored", "engine.py",
       "        if name in self.skipped:\n            return False\n", "",
-      (SUITE, SCEN)),
+      (*SUITE, SCEN)),
     M("complete_does_not_check", "kernel.py",
       "    async def do_complete(self, code, cursor_pos):\n        self._check(show_errors=False)",
       "    async def do_complete(self, code, cursor_pos):\n        pass",
       (SHELL,)),
     M("docstring_not_updated", "applying.py",
       '                ns["__doc__"] = plan.docstring', "                pass",
-      (f"{DOC}::test_module_docstring_follows_the_edit", SCEN, SUITE)),
+      (f"{DOC}::test_module_docstring_follows_the_edit", SCEN, *SUITE)),
     M("removed_names_stay", "applying.py",
       "            result.rebound.append((name, ns.pop(name), MISSING))",
       "            result.rebound.append((name, ns.get(name), MISSING))",
-      (SCEN, SUITE)),
+      (SCEN, *SUITE)),
 ]
 
 
