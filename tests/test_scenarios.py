@@ -1,19 +1,10 @@
 """The reload engine's behaviour, as a table of scenarios run through the real kernel.
 
-Every scenario is a list of steps:
-
-* ``Write({relpath: source})`` saves files from the test process, between cells,
-  the way an editor does (``atomic=True``: temp file + ``os.replace``;
-  ``same_mtime=True``: the file's previous mtime is put back after the write);
-* ``Cell(code, ...)`` runs one cell in the kernel and checks what it produced
-  (by default: the cell must run, ``res.ok``; most checks are plain ``assert``
-  statements inside the cell);
-* ``Touch``/``Delete`` act on a file without changing its content.
-
-``{m}`` in file names, sources, cell code and expected patterns stands for a
-module name unique to the test (the ``modname`` fixture), so the whole table
-shares one kernel per group.  Scenarios that change the reload mode or the
-reporting settings run in a kernel of their own (``fresh_kernel``).
+Every scenario is a list of steps (``Write``, ``Touch``, ``Delete``, ``Cell``),
+described in ``scenario_steps.py``; the tables are in ``scenario_tables/``, one
+module per group.  ``{m}`` stands for a module name unique to the test, so the
+whole table shares one kernel per group.  Scenarios that change the reload mode
+or the reporting settings run in a kernel of their own (``fresh_kernel``).
 
 The table specifies the engine; it is expected to fail against a stub engine.
 Never weaken, skip or xfail a scenario to make it pass.
