@@ -70,7 +70,23 @@ def test_import_hook_benchmark_runs_with_the_hook_on_half_the_packages():
     for row in rows:
         plain, hook = (float(c) for c in _cells(row)[1:3])
         assert plain > 0 and hook > 0, row
-    assert "µs per module" in proc.stdout
+    assert "µs per module" in proc.stdout and "both parities" in proc.stdout
+
+
+def test_import_hook_benchmark_inside_a_kernel():
+    # the same switch inside python-autoreload kernels (the kept count is checked too)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "import_hook.py"), "--packages", "2",
+         "--rounds", "1", "--kernel"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "inside python-autoreload kernels" in proc.stdout, proc.stdout
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| 1 |")]
+    assert len(rows) == 2, proc.stdout
+    for row in rows:
+        plain, hook = (float(c) for c in _cells(row)[1:3])
+        assert plain > 0 and hook > 0, row
 
 
 def test_kernels_take_turns_after_every_other_kernel_equally_often():
