@@ -36,58 +36,42 @@ sys.path.insert(0, HERE)
 from _stats import median  # noqa: E402
 from _synth import MOD_FMT, MODULES_PER_PKG, PKG_FMT, write_synthetic_packages  # noqa: E402
 
-#: one interpreter: import every package, the hook on where ``index % 2 == odd``
-CHILD = r"""
-import importlib, json, sys, time
-root, packages, odd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-sys.path.insert(0, root)
-from autoreload_kernel import sources
-from autoreload_kernel.engine import Reloader
-reloader = Reloader(shell=None, prepare=False)
-reloader.start()
-reloader.check()
-store = sources._active
-for m in range(PER):  # what the hook sets up once (inotify, its imports) is not per module
-    importlib.import_module(NAME.format(packages, m))
-spent = {"plain": 0, "hook": 0}
-clock = time.thread_time_ns
-for p in range(packages):
-    side = "hook" if p % 2 == odd else "plain"
-    sources._active = store if side == "hook" else None
-    start = clock()
-    for m in range(PER):
-        importlib.import_module(NAME.format(p, m))
-    spent[side] += clock() - start
-sources._active = store
-# the modules the hook kept: its side's (and the warm-up's), none of the other's
-kept = sum(1 for name in store.kept if "." in name and name.split(".")[0][:4] == "bsyn")
-reloader.check()
-out = {k: v / (packages // 2 * PER) / 1000 for k, v in spent.items()}
-print(json.dumps(dict(out, kept=kept)))
-""".replace("PER", str(MODULES_PER_PKG)).replace("NAME", repr(f"{PKG_FMT}.{MOD_FMT}"))
-
-
-#: the same, as a cell in a running kernel whose engine set the hook up;
-#: leaves its figures in ``_bench_out``
-KERNEL_CELL = r"""
+#: import every package, the hook on where ``index % 2 == _odd`` (``_root``,
+#: ``_packages`` and ``_odd`` are set before it, and the engine's hook is
+#: set up); leaves the µs per module of each side, and the modules the hook
+#: kept, in ``_bench_out``
+TIMED = r"""
 import importlib as _il, sys as _sys, time as _time
-_sys.path.insert(0, ROOT)
+_sys.path.insert(0, _root)
 from autoreload_kernel import sources as _src
+SETUP
 _store = _src._active
-for _m in range(PER):
-    _il.import_module(NAME.format(PACKAGES, _m))
+for _m in range(PER):  # what the hook sets up once (inotify, its imports) is not per module
+    _il.import_module(NAME.format(_packages, _m))
 _spent = {"plain": 0, "hook": 0}
-for _p in range(PACKAGES):
-    _side = "hook" if _p % 2 == ODD else "plain"
+for _p in range(_packages):
+    _side = "hook" if _p % 2 == _odd else "plain"
     _src._active = _store if _side == "hook" else None
     _t = _time.thread_time_ns()
     for _m in range(PER):
         _il.import_module(NAME.format(_p, _m))
     _spent[_side] += _time.thread_time_ns() - _t
 _src._active = _store
-_bench_out = {k: v / (PACKAGES // 2 * PER) / 1000 for k, v in _spent.items()}
+_bench_out = {k: v / (_packages // 2 * PER) / 1000 for k, v in _spent.items()}
+# the modules the hook kept: its side's (and the warm-up's), none of the other's
 _bench_out["kept"] = sum(1 for n in _store.kept if "." in n and n.split(".")[0][:4] == "bsyn")
 """.replace("PER", str(MODULES_PER_PKG)).replace("NAME", repr(f"{PKG_FMT}.{MOD_FMT}"))
+
+#: one bare interpreter, with the engine set up as the kernel sets it up
+CHILD = (
+    "import json, sys\n_root, _packages, _odd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])"
+    + TIMED.replace("SETUP", "from autoreload_kernel.engine import Reloader\n"
+                             "reloader = Reloader(shell=None, prepare=False)\n"
+                             "reloader.start()\nreloader.check()")
+    + "reloader.check()\nprint(json.dumps(_bench_out))\n"
+)
+#: a cell in a running kernel, whose engine set the hook up
+KERNEL_CELL = TIMED.replace("SETUP", "")
 
 
 def _in_process(root: str, packages: int, odd: int) -> dict:
@@ -106,8 +90,7 @@ def _in_kernel(root: str, packages: int, odd: int) -> dict:
         kernel = Kernel("python-autoreload", tmp, env, os.path.join(tmp, "kernel.log"))
         kernel.start()
         try:
-            code = KERNEL_CELL.replace("ROOT", repr(root)).replace("PACKAGES", str(packages))
-            kernel.run(code.replace("ODD", str(odd)))
+            kernel.run(f"_root, _packages, _odd = {root!r}, {packages}, {odd}\n" + KERNEL_CELL)
             return kernel.query("_bench_out")
         finally:
             kernel.shutdown()

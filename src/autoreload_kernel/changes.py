@@ -13,6 +13,7 @@ Cheap when nothing changed, which is almost every cell:
 """
 
 from __future__ import annotations
+
 import errno
 import os
 import stat
