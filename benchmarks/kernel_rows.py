@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import gc
-import itertools
 import importlib.util
+import itertools
 import math
 import os
 import shutil
