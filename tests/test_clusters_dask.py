@@ -398,3 +398,22 @@ def test_config_turns_it_off(tmp_path):
         ok(k, "client.close(); cluster.close()")
     finally:
         k.shutdown()
+
+
+def test_client_made_in_the_cell_that_imports_dask(fresh_kernel):
+    """The cell that first imports dask and makes a client already has it
+    contacted (the hook that notices it is a path hook, asked once per new
+    directory: nothing is added to ``sys.meta_path``, which every import asks)."""
+    k = fresh_kernel
+    res = ok(k, """
+        import sys
+        from dask.distributed import Client, LocalCluster
+        cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+        client = Client(cluster)
+        room = get_ipython().kernel.cluster_room
+        ours = [f for f in sys.meta_path if type(f).__module__.startswith("autoreload_kernel")]
+        print([ours, len(room.adapters),
+               hasattr(Client.__init__, "__wrapped__")])
+    """)
+    assert values(res) == [[], 1, True]
+    ok(k, "client.close(); cluster.close()")
