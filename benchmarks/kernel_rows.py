@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+import fresh_imports
 from _kernel import Kernel, KernelError, kernel_env, time_start
 from _stats import log, median, summary
 from _synth import (
@@ -65,17 +66,18 @@ class Params:
     heap_objects: int
     stages: list = field(default_factory=list)  # cumulative synthetic package counts
     budget_s: float = 120.0  # per config and measurement; fewer reps if exceeded
+    fresh_pairs: int = 0  # fresh plain + python-autoreload pairs for the import-cost target
 
 
 def make_params(args) -> Params:
     if args.quick:
         p = Params(quick=True, empty_main=10, empty_minor=5, block=5, warmup=2, edits=3,
                    edits_many=2, edit_warmup=1, edit_gap=0.05, starts=1, start_warmup=0,
-                   heap_objects=100_000, stages=[1, 3], budget_s=10.0)
+                   heap_objects=100_000, fresh_pairs=1, stages=[1, 3], budget_s=10.0)
     else:
         p = Params(quick=False, empty_main=300, empty_minor=60, block=10, warmup=10, edits=50,
                    edits_many=10, edit_warmup=2, edit_gap=0.2, starts=20, start_warmup=1,
-                   heap_objects=3_000_000, stages=[20, 50, 100, 200], budget_s=120.0)
+                   heap_objects=3_000_000, fresh_pairs=8, stages=[20, 50, 100, 200], budget_s=120.0)
     for name in ("empty_main", "edits", "starts", "heap_objects", "edit_gap"):
         val = getattr(args, name)
         if val is not None:
@@ -458,6 +460,10 @@ class Bench:
             if cfg.k is not None:
                 cfg.k.shutdown()
                 cfg.k = None
+
+        # -- importing in fresh kernels, many pairs (the import-cost target)
+        if p.stages:
+            fresh_imports.measure(self, p.fresh_pairs, p.stages[-1], IMPORT_CHUNK)
 
         # -- kernel start
         time.sleep(1.0)

@@ -38,6 +38,10 @@ def test_quick_benchmark_runs_all_three_configurations():
     for config in ("A: plain", "B: `%autoreload 2`", "C: `python-autoreload`"):
         assert config in header
     assert "Empty cell (`pass`) round trip" in out
+    # the import-cost target: fresh kernels of both kinds imported every module
+    fresh = next(line for line in out.splitlines() if "fresh kernels of each kind" in line)
+    a, _, c = _cells(fresh)
+    assert float(a) > 0 and float(c) > 0, fresh
     assert "C: python-autoreload: one-off probe edit picked up." in out
     assert "B: %autoreload 2: one-off probe edit picked up." in out
     assert "A: plain: one-off probe edit not picked up" in out
