@@ -7,8 +7,8 @@ on the wall clock; a single kernel of each kind cannot resolve a 1.05x
 target.  So this phase starts ``pairs`` fresh pairs, one plain kernel and one
 python-autoreload kernel, one pair at a time.  The two take turns cell by
 cell, and which goes first alternates from pair to pair.  The row compares
-the sums.  The plain kernels, split into two halves, make the same comparison
-between identical kernels: the noise that is left.
+the sums; the spread of the pairs' own ratios says how far that can be
+trusted.
 """
 
 from __future__ import annotations
@@ -59,9 +59,15 @@ def measure(bench, pairs: int, n_pkgs: int, chunk: int) -> None:
         log(f"   pair {i}: " + ", ".join(f"{c.label} {s:.2f} s" for c, s in zip(order, spent)))
 
 
-def ratios(plain: list, ours: list) -> tuple[float, float | None]:
-    """(ours / plain, second half of the plain kernels / first half or None
-    with one), over the means."""
-    half = len(plain) // 2
-    floor = sum(plain[half:]) / (len(plain) - half) / (sum(plain[:half]) / half) if half else None
-    return (sum(ours) / len(ours)) / (sum(plain) / len(plain)), floor
+def ratios(plain: list, ours: list) -> dict | None:
+    """C against A: ``ratio`` of the means, and the pairs' own ratios (ours
+    over plain, pair by pair): their ``low`` and ``high`` and the standard
+    error of their mean (``se``), which says how far the row can be trusted."""
+    n = min(len(plain), len(ours))
+    if not n:
+        return None
+    per_pair = [c / a for a, c in zip(plain, ours)]
+    mean = sum(per_pair) / n
+    se = (sum((r - mean) ** 2 for r in per_pair) / (n - 1) / n) ** 0.5 if n > 1 else None
+    return {"ratio": (sum(ours) / len(ours)) / (sum(plain) / len(plain)),
+            "low": min(per_pair), "high": max(per_pair), "se": se}

@@ -77,7 +77,7 @@ def make_params(args) -> Params:
     else:
         p = Params(quick=False, empty_main=300, empty_minor=60, block=10, warmup=10, edits=50,
                    edits_many=10, edit_warmup=2, edit_gap=0.2, starts=20, start_warmup=1,
-                   heap_objects=3_000_000, fresh_pairs=8, stages=[20, 50, 100, 200], budget_s=120.0)
+                   heap_objects=3_000_000, fresh_pairs=16, stages=[20, 50, 100, 200], budget_s=120.0)
     for name in ("empty_main", "edits", "starts", "heap_objects", "edit_gap"):
         val = getattr(args, name)
         if val is not None:

@@ -227,9 +227,9 @@ def build_table(bench) -> tuple[str, bool]:
                      "(one pair at a time, taking turns cell by cell, + the first cell after): mean, s",
                      cell(A, f"{sum(fresh[0]) / len(fresh[0]):.2f}" if fresh[0] else None), "—",
                      cell(C, f"{sum(fresh[1]) / len(fresh[1]):.2f}" if fresh[1] else None),
-                     (f"{both[0]:.3f}x" + (f" (plain halves {both[1]:.3f}x)" if both[1] else "")) if both else "n/a",
-                     "≤ 1.05x",
-                     verdict(both[0] <= 1.05 if both else None)])
+                     (f"{both['ratio']:.3f}x (pairs {both['low']:.2f}x–{both['high']:.2f}x"
+                      + (f", standard error {both['se']:.3f}" if both["se"] else "") + ")") if both else "n/a",
+                     "≤ 1.05x", verdict(both["ratio"] <= 1.05 if both else None)])
         rm = [get(c, "rss_mb", many) for c in (A, B, C)]
         ok = rm[2] - rm[0] <= 5.0 if rm[0] and rm[2] else None
         rows.append([f"RSS after importing the {nsyn:,} user modules, MB",
