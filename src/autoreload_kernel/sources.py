@@ -181,6 +181,10 @@ class SourceStore:
         #: watched before the read); ``was_watched``: a baseline of it was
         #: watched already (a re-import)
         self.on_record = None
+        #: ``(name, path)`` of the new modules kept as bytes since the change
+        #: finder last looked, instead of an ``on_record`` call each: almost
+        #: every import is one, and the finder places them in one loop
+        self.kept_new: list[tuple[str, str]] = []
 
     def record(self, name: str, path: str, source: bytes, st: os.stat_result, read_at: int,
                code=None, link: bool = False, watched_first: bool = False,
@@ -194,24 +198,28 @@ class SourceStore:
         stars = code is not None and _STAR.search(source) is not None and _imports_star(code)
         if module is _UNSET:
             module = sys.modules.get(name)
-        if polled or file_of(module) != path:
-            base = Baseline(path, source, stamp_of(st) if polled else None,
-                            settled(st, read_at), executed=True)
-            if code is not None:
-                base.stars_of, base.has_stars = source, stars
-            kept[name] = base
-        else:
+        as_bytes = not polled and (getattr(module, "__file__", None) == path
+                                   or file_of(module) == path)
+        if as_bytes:
             kept[name] = source
             if stars:
                 self._stars.add(name)
             elif self._stars:
                 self._stars.discard(name)
+        else:
+            base = Baseline(path, source, stamp_of(st) if polled else None,
+                            settled(st, read_at), executed=True)
+            if code is not None:
+                base.stars_of, base.has_stars = source, stars
+            kept[name] = base
         if unwatched:
             unwatched.discard(name)
-        if self.on_record is not None:
-            self.on_record(name, module, path, polled, was_watched)
-        else:
+        if self.on_record is None:
             self.fresh.append(name)
+        elif as_bytes and not was_watched:
+            self.kept_new.append((name, path))
+        else:
+            self.on_record(name, module, path, polled, was_watched)
 
     def read_now(self, name: str, path: str) -> Baseline | None:
         """Baseline for a module imported before the hook existed: read it now."""

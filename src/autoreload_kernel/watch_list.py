@@ -64,6 +64,7 @@ class WatchList:
         return "stat polling"
     def refresh(self) -> None:
         modules = sys.modules
+        self._place_kept_new()
         fresh = self.store.fresh
         if len(modules) == self._known_len and not fresh:
             return
@@ -99,29 +100,47 @@ class WatchList:
         else:
             self._others[name] = mod
 
+    def _place_kept_new(self) -> None:
+        """Watch the new modules the import hook kept as bytes since the last
+        look (``store.kept_new``: almost every import), in one loop rather
+        than a call per import.  Each is found from writes to its file through
+        its directory's package prefix, and sys.modules grew by each: if nothing
+        else came in, the next check need not compare sys.modules with ours.
+
+        Run on the main thread, before anything reads what it keeps (the
+        check, a file event); an import on another thread may append meanwhile.
+        """
+        pending = self.store.kept_new
+        n = len(pending)
+        if not n:
+            return
+        batch = pending[:n]
+        del pending[:n]  # (one step: an append made meanwhile stays)
+        others = self._others
+        grew = 0
+        for name, _ in batch:
+            if name in others:
+                del others[name]
+            else:
+                grew += 1
+        if self._known_len >= 0:
+            self._known_len += grew
+        self._watch_new(batch)
+
     def _recorded(self, name: str, mod, path: str, polled: bool, was_watched: bool) -> None:
-        """The import hook just read ``name`` (``mod``, from ``path``): watch it
-        now, not in the next cell.
+        """The import hook just read ``name`` (``mod``, from ``path``) and kept
+        it as a Baseline (only a stat tells its changes, or its module names
+        another file), or a baseline of it was watched already (a re-import):
+        watch it now, not in the next cell.
 
         Only on the main thread, where checks run; other threads leave it to
-        the next check (through ``store.fresh``).  Run for every module the
-        user imports, so the common case (a new module kept as bytes) takes
-        the shortest way.
+        the next check (through ``store.fresh``).
         """
         if mod is None or get_ident() != self._main:
             self.store.fresh.append(name)
             return
-        others = self._others
-        if not was_watched:
-            if self._known_len >= 0 and name not in others:
-                # sys.modules grew by this module and we know it: if nothing else
-                # came in, the next check need not compare sys.modules with ours.
-                self._known_len += 1
-            if type(self.store.kept[name]) is bytes:  # its file is path, not polled
-                self._watch_new(name, path)
-                if others:
-                    others.pop(name, None)
-                return
+        if not was_watched and self._known_len >= 0 and name not in self._others:
+            self._known_len += 1  # sys.modules grew by it (see _place_kept_new)
         self._consider(name, mod, hooked=True, polled=polled)
         self._place(name, mod)
 
@@ -162,27 +181,30 @@ class WatchList:
         kept = self.store.kept[name]
         if type(kept) is not bytes:
             kept.module = mod
-        self._watch_new(name, path)
+        self._watch_new(((name, path),))
 
-    def _watch_new(self, name: str, path: str) -> None:
-        """Find ``name`` from writes to ``path`` (nothing else about it is known)."""
-        directory, _, file = path.rpartition(os.sep)
-        have = self._prefixes.get(directory)
-        if type(have) is str and have + file == name + ".py" and file != "__init__.py":
-            return  # the common case: the directory's package spells it already
-        prefix = _prefix(name, file)
-        if prefix is None:
-            odd = self._odd.setdefault(path, [])
-            if name not in odd:
-                odd.append(name)
-            return
-        if have is None:
-            self._prefixes[directory] = prefix
-        elif have != prefix and (type(have) is str or prefix not in have):
-            self._prefixes[directory] = (have, prefix) if type(have) is str else (*have, prefix)
+    def _watch_new(self, pairs) -> None:
+        """Find each ``name`` from writes to its ``path`` (``(name, path)``
+        pairs; nothing else about them is known)."""
+        prefixes, sep = self._prefixes, os.sep
+        for name, path in pairs:
+            directory, _, file = path.rpartition(sep)
+            have = prefixes.get(directory)
+            if type(have) is str and have + file == name + ".py" and file != "__init__.py":
+                continue  # the common case: the directory's package spells it already
+            prefix = _prefix(name, file)
+            if prefix is None:
+                odd = self._odd.setdefault(path, [])
+                if name not in odd:
+                    odd.append(name)
+            elif have is None:
+                prefixes[directory] = prefix
+            elif have != prefix and (type(have) is str or prefix not in have):
+                prefixes[directory] = (have, prefix) if type(have) is str else (*have, prefix)
 
     def names_at(self, path: str) -> tuple[str, ...]:
         """The watched module names whose file is ``path``."""
+        self._place_kept_new()
         directory, _, file = path.rpartition(os.sep)
         watched, path_of = self.watched, self.store.path_of
         # (a name left here by a module that went away is no longer watched)
