@@ -17,8 +17,7 @@ hook (what it sets up once, inotify and its own imports, is not per module), and
 ``--kernel`` does the same inside running ``python-autoreload`` kernels (one
 per round and parity, started with jupyter_client): the cell that imports
 switches the kernel's own hook, so what the kernel does around an import (the
-change finder's record of each module, its directory watch, the cluster
-hook's finder) is timed too.
+change finder's record of each module, its directory watch) is timed too.
 """
 
 from __future__ import annotations
@@ -38,8 +37,9 @@ from _synth import MOD_FMT, MODULES_PER_PKG, PKG_FMT, write_synthetic_packages  
 
 #: import every package, the hook on where ``index % 2 == _odd`` (``_root``,
 #: ``_packages`` and ``_odd`` are set before it, and the engine's hook is
-#: set up); leaves the µs per module of each side, and the modules the hook
-#: kept, in ``_bench_out``
+#: set up; ``_place`` is its change finder's placing of the modules the hook
+#: kept, timed with them); leaves the µs per module of each side, and the
+#: modules the hook kept, in ``_bench_out``
 TIMED = r"""
 import importlib as _il, sys as _sys, time as _time
 _sys.path.insert(0, _root)
@@ -55,6 +55,8 @@ for _p in range(_packages):
     _t = _time.thread_time_ns()
     for _m in range(PER):
         _il.import_module(NAME.format(_p, _m))
+    if _side == "hook":
+        _place()  # what the next check does for the modules the hook kept
     _spent[_side] += _time.thread_time_ns() - _t
 _src._active = _store
 _bench_out = {k: v / (_packages // 2 * PER) / 1000 for k, v in _spent.items()}
@@ -67,11 +69,12 @@ CHILD = (
     "import json, sys\n_root, _packages, _odd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])"
     + TIMED.replace("SETUP", "from autoreload_kernel.engine import Reloader\n"
                              "reloader = Reloader(shell=None, prepare=False)\n"
-                             "reloader.start()\nreloader.check()")
+                             "reloader.start()\nreloader.check()\n"
+                             "_place = reloader.finder._place_kept_new")
     + "reloader.check()\nprint(json.dumps(_bench_out))\n"
 )
 #: a cell in a running kernel, whose engine set the hook up
-KERNEL_CELL = TIMED.replace("SETUP", "")
+KERNEL_CELL = TIMED.replace("SETUP", "_place = get_ipython().kernel.reloader.finder._place_kept_new")
 
 
 def _in_process(root: str, packages: int, odd: int) -> dict:
