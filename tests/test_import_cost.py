@@ -100,3 +100,25 @@ import {modname}_pkg.inner, inner as {modname}_inner
     assert ev(kernel, f"{modname}_alias.X") == 2
     kernel.write(f"{modname}_pkg/inner.py", "Y = 2\n")
     assert ev(kernel, f"({modname}_pkg.inner.Y, {modname}_inner.Y)") == (2, 2)
+
+
+def test_a_module_imported_on_another_thread_is_watched_from_the_next_cell(kernel, modname):
+    """The hook queues each new module for the change finder, which places the
+    queue on the shell thread: a module a worker thread imported is watched
+    like any other (the queue is empty after the next cell, and a save of the
+    module is seen there), and so is one the cell's own thread imported."""
+    kernel.write(f"{modname}_t.py", "X = 'thread'\n")
+    kernel.write(f"{modname}_m.py", "X = 'main'\n")
+    run(kernel, f"""
+import threading
+_t = threading.Thread(target=__import__, args=({modname + '_t'!r},))
+_t.start(); _t.join()
+import {modname}_m
+_queued = len(get_ipython().kernel.reloader.store.kept_new)
+""")
+    assert ev(kernel, "_queued") >= 2  # both kept as bytes and queued, not yet placed
+    assert ev(kernel, "len(get_ipython().kernel.reloader.store.kept_new)") == 0
+    kernel.write(f"{modname}_t.py", "X = 'thread, saved'\n")
+    kernel.write(f"{modname}_m.py", "X = 'main, saved'\n")
+    assert ev(kernel, f"(__import__({modname + '_t'!r}).X, {modname}_m.X)") == (
+        "thread, saved", "main, saved")
