@@ -175,7 +175,8 @@ class SourceStore:
         #: it is open): the hook skips ``before_read`` for their modules
         self.watched_dirs: dict = {}
         #: called as ``on_record(name, module, path, polled, was_watched)`` once
-        #: the hook recorded a module (else the name waits in ``fresh``);
+        #: the hook recorded a module, but for a new one kept as bytes (see
+        #: ``kept_new``); without it the name waits in ``fresh``;
         #: ``polled``: only a stat can tell that the file changed (a symlink,
         #: whose target inotify on its directory misses, or a directory not
         #: watched before the read); ``was_watched``: a baseline of it was

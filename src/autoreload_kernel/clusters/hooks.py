@@ -60,8 +60,8 @@ class AfterImportFinder(FileFinder):
     def find_spec(self, fullname, target=None):
         spec = super().find_spec(fullname, target)
         callback = self.callbacks.get(fullname)
-        original = getattr(getattr(spec, "loader", None), "exec_module", None)
-        if callback is None or original is None:
+        original = callback and getattr(getattr(spec, "loader", None), "exec_module", None)
+        if original is None:
             return spec
 
         def exec_module(module):
