@@ -3,7 +3,7 @@ import-cost target.
 
 Two identical plain kernels importing the same 20,000 modules land far apart
 on this machine, from one process to the next (A′/A of the import row in the
-long-lived kernels read 0.82x to 1.08x in nine full runs): a single kernel of
+long-lived kernels read 0.82x to 1.08x in ten full runs): a single kernel of
 each kind cannot resolve a 1.05x target.  So this phase starts ``pairs``
 fresh pairs, one plain kernel and one python-autoreload kernel, one pair at a
 time.  The two take turns cell by cell, and which goes first alternates from
