@@ -60,14 +60,16 @@ def measure(bench, pairs: int, n_pkgs: int, chunk: int) -> None:
 
 
 def ratios(plain: list, ours: list) -> dict | None:
-    """C against A: ``ratio`` of the means, and the pairs' own ratios (ours
-    over plain, pair by pair): their ``low`` and ``high`` and the standard
-    error of their mean (``se``), which says how far the row can be trusted."""
+    """C against A: the means of each kind (``plain``, ``ours``) and their
+    ``ratio``, and the pairs' own ratios (ours over plain, pair by pair):
+    their ``low`` and ``high`` and the standard error of their mean (``se``),
+    which says how far the row can be trusted."""
     n = min(len(plain), len(ours))
     if not n:
         return None
     per_pair = [c / a for a, c in zip(plain, ours)]
     mean = sum(per_pair) / n
     se = (sum((r - mean) ** 2 for r in per_pair) / (n - 1) / n) ** 0.5 if n > 1 else None
-    return {"ratio": (sum(ours) / len(ours)) / (sum(plain) / len(plain)),
+    a, c = sum(plain) / len(plain), sum(ours) / len(ours)
+    return {"plain": a, "ours": c, "ratio": c / a,
             "low": min(per_pair), "high": max(per_pair), "se": se}

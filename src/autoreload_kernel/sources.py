@@ -199,6 +199,7 @@ class SourceStore:
         stars = code is not None and _STAR.search(source) is not None and _imports_star(code)
         if module is _UNSET:
             module = sys.modules.get(name)
+        # (file_of's first answer tested inline: this runs for every import)
         as_bytes = not polled and (getattr(module, "__file__", None) == path
                                    or file_of(module) == path)
         if as_bytes:
