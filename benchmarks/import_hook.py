@@ -70,11 +70,11 @@ CHILD = (
     + TIMED.replace("SETUP", "from autoreload_kernel.engine import Reloader\n"
                              "reloader = Reloader(shell=None, prepare=False)\n"
                              "reloader.start()\nreloader.check()\n"
-                             "_place = reloader.finder._place_kept_new")
+                             "_place = reloader.finder.place_kept_new")
     + "reloader.check()\nprint(json.dumps(_bench_out))\n"
 )
 #: a cell in a running kernel, whose engine set the hook up
-KERNEL_CELL = TIMED.replace("SETUP", "_place = get_ipython().kernel.reloader.finder._place_kept_new")
+KERNEL_CELL = TIMED.replace("SETUP", "_place = get_ipython().kernel.reloader.finder.place_kept_new")
 
 
 def _in_process(root: str, packages: int, odd: int) -> dict:

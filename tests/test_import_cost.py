@@ -122,3 +122,27 @@ _queued = len(get_ipython().kernel.reloader.store.kept_new)
     kernel.write(f"{modname}_m.py", "X = 'main, saved'\n")
     assert ev(kernel, f"(__import__({modname + '_t'!r}).X, {modname}_m.X)") == (
         "thread, saved", "main, saved")
+
+
+def test_modules_a_cell_imported_are_placed_after_its_reply(kernel, modname):
+    """The queue of new modules is placed in the shell loop's turn after the
+    importing cell's reply, not by the next cell's check: the next check
+    finds it empty, and a save to one of those modules is seen there."""
+    for i in range(20):
+        kernel.write(f"{modname}_q{i}.py", f"X = {i}\n")
+    run(kernel, f"""
+import sys as _sys
+_finder = get_ipython().kernel.reloader.finder
+_placed = []
+def _recording(_real=_finder.place_kept_new):
+    _placed.append((_sys._getframe(1).f_code.co_name, len(_finder.store.kept_new)))
+    _real()
+_finder.place_kept_new = _recording
+{'; '.join(f'import {modname}_q{i}' for i in range(20))}
+""")
+    kernel.write(f"{modname}_q7.py", "X = 'saved'\n")
+    assert ev(kernel, f"{modname}_q7.X") == "saved"
+    placed = ev(kernel, "_placed")
+    run(kernel, "del _finder.place_kept_new")
+    assert placed[0][0] == "between_cells" and placed[0][1] >= 20, placed
+    assert [p for p in placed[1:] if p[1]] == [], placed  # nothing left for the check

@@ -142,6 +142,20 @@ class Reloader:
             return name in self.explicit
         return True
 
+    # -- between cells ------------------------------------------------------------------
+    def has_idle_work(self) -> bool:
+        """Is there work :meth:`between_cells` would do?"""
+        return bool(self.store.kept_new)
+
+    def between_cells(self) -> bool:
+        """Put the modules the last cell imported on the watch list now, after
+        its reply, not in the next cell's check (about half a millisecond per
+        1,000 modules).  The caller holds :attr:`lock`.  An interrupt meanwhile
+        waits for the end: True says one came, for the caller to pass on."""
+        with self.gate.held():
+            self.finder.place_kept_new()
+        return self.gate.take()
+
     # -- the check ------------------------------------------------------------------------
     def check(self, show_errors: bool = True, force: bool = False) -> list[str]:
         """Reload every changed module the policy allows; return their names."""

@@ -7,6 +7,8 @@ user's code is about to be looked at: execute, complete and inspect.
 
 from __future__ import annotations
 
+import _thread
+import asyncio
 import inspect
 import os
 import sys
@@ -86,6 +88,7 @@ class AutoreloadKernel(IPythonKernel):
         if self not in self.shell.configurables:
             self.shell.configurables.append(self)
         self._internal_errors: set[str] = set()
+        self._idle_queued = False
 
     @observe("mode")
     def _mode_changed(self, change):
@@ -170,7 +173,37 @@ class AutoreloadKernel(IPythonKernel):
         if inspect.isawaitable(reply):
             reply = await reply
         self._sync_clusters()  # first contact right after the cell that made a client
+        self._queue_idle_work()
         return reply
+
+    def _queue_idle_work(self) -> None:
+        """Let the engine do what can wait (placing the modules this cell
+        imported) in the shell loop's next turn: ipykernel sends the reply
+        before it yields to the loop, so that runs while the user reads it."""
+        if self._idle_queued or threading.current_thread() is not threading.main_thread():
+            return
+        if not self.reloader.has_idle_work():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # the next check does it
+        self._idle_queued = True
+        loop.call_soon(self._idle_work)
+
+    def _idle_work(self) -> None:
+        self._idle_queued = False
+        if not self.reloader.lock.acquire(blocking=False):
+            return  # a check on a subshell thread: it does the work itself
+        interrupted = False
+        try:
+            interrupted = self.reloader.between_cells()
+        except Exception as err:  # noqa: BLE001 - never out into the event loop
+            self._internal_error(err)
+        finally:
+            self.reloader.lock.release()
+        if interrupted:  # (only while an async cell awaits) as if it came just now
+            _thread.interrupt_main()
 
     def _sync_clusters(self) -> None:
         if threading.current_thread() is not threading.main_thread():

@@ -64,7 +64,7 @@ class WatchList:
         return "stat polling"
     def refresh(self) -> None:
         modules = sys.modules
-        self._place_kept_new()
+        self.place_kept_new()
         fresh = self.store.fresh
         if len(modules) == self._known_len and not fresh:
             return
@@ -100,22 +100,23 @@ class WatchList:
         else:
             self._others[name] = mod
 
-    def _place_kept_new(self) -> None:
+    def place_kept_new(self) -> None:
         """Watch the new modules the import hook kept as bytes since the last
         look (``store.kept_new``: almost every import), in one loop rather
         than a call per import.  Each is found from writes to its file through
         its directory's package prefix, and sys.modules grew by each: if nothing
         else came in, the next check need not compare sys.modules with ours.
 
-        Run on the main thread, before anything reads what it keeps (the
-        check, a file event); an import on another thread may append meanwhile.
+        Run on the main thread: between cells (the kernel asks once a cell
+        that imported replied), else before anything reads what it keeps (the
+        check, a file event).  An import on another thread may append
+        meanwhile: only the first ``n`` are taken out, and only once placed.
         """
         pending = self.store.kept_new
         n = len(pending)
         if not n:
             return
         batch = pending[:n]
-        del pending[:n]  # (one step: an append made meanwhile stays)
         others = self._others
         grew = 0
         for name, _ in batch:
@@ -123,9 +124,10 @@ class WatchList:
                 del others[name]
             else:
                 grew += 1
+        self._watch_new(batch)
+        del pending[:n]
         if self._known_len >= 0:
             self._known_len += grew
-        self._watch_new(batch)
 
     def _recorded(self, name: str, mod, path: str, polled: bool, was_watched: bool) -> None:
         """The import hook just read ``name`` (``mod``, from ``path``) and kept
@@ -140,7 +142,7 @@ class WatchList:
             self.store.fresh.append(name)
             return
         if not was_watched and self._known_len >= 0 and name not in self._others:
-            self._known_len += 1  # sys.modules grew by it (see _place_kept_new)
+            self._known_len += 1  # sys.modules grew by it (see place_kept_new)
         self._consider(name, mod, hooked=True, polled=polled)
         self._place(name, mod)
 
@@ -204,7 +206,7 @@ class WatchList:
 
     def names_at(self, path: str) -> tuple[str, ...]:
         """The watched module names whose file is ``path``."""
-        self._place_kept_new()
+        self.place_kept_new()
         directory, _, file = path.rpartition(os.sep)
         watched, path_of = self.watched, self.store.path_of
         # (a name left here by a module that went away is no longer watched)
