@@ -336,46 +336,5 @@ class Reloader:
         self.report.failed(read.name, read.path, failure.lineno, failure.error, read.source,
                            failure.hint, failure.raised_at, failure.ran)
 
-    # -- the status view ----------------------------------------------------------------
-    def status(self) -> str:
-        from . import __version__
-
-        watched = sorted(self.finder.watched)
-        lines = [
-            f"autoreload-kernel {__version__}: mode {self.mode} "
-            f"({MODE_NUMBER[self.mode]}), verbose {'on' if self.report.verbose else 'off'}, "
-            f"{'whole-module' if self.full else 'statement-level'} reloads, "
-            f"changes found by {self.finder.how}"
-            + (f", plans built right after the save: {self.preparer.used} used of "
-               f"{self.preparer.built}" if self.preparer and self.preparer.running else ""),
-            f"watching {len(watched)} module(s) of yours"
-            + (": " + ", ".join(watched[:30]) + (" …" if len(watched) > 30 else "") if watched else ""),
-        ]
-        if self.mode == "explicit":
-            lines.append("reloading only (%aimport): " + (", ".join(sorted(self.explicit)) or "none"))
-        if self.skipped:
-            lines.append("never reloading (%aimport -): " + ", ".join(sorted(self.skipped)))
-        optout = [n for n, m in self.finder.watched.modules().items()
-                  if getattr(m, "__autoreload__", True) is False]
-        if optout:
-            lines.append("opted out (__autoreload__ = False): " + ", ".join(sorted(optout)))
-        if self.finder.missing:
-            lines.append("file deleted, module kept: " + ", ".join(sorted(self.finder.missing)))
-        if self.report.failures:
-            lines.append("failed last (running the previous version):")
-            for failure in self.report.failures.values():
-                lines.append(f"  {failure.module}: {failure.describe()}")
-        else:
-            lines.append("no failed reloads")
-        if self.report.history:
-            lines.append("recent:")
-            lines.extend("  " + h for h in self.report.recent(5))
-        for part in self.status_parts:
-            try:
-                lines.extend(part())
-            except Exception:  # noqa: BLE001 - the status view always answers
-                pass
-        return "\n".join(lines)
-
 
 __all__ = ["Reloader"]

@@ -19,6 +19,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from .modes import MODES
+from .status import status_view
 
 _OURS = {"autoreload", "IPython.extensions.autoreload"}
 _AIMPORT = re.compile(r"^([\w.]+)(?:\s+as\s+(\w+))?$")
@@ -75,7 +76,7 @@ class AutoreloadMagics(Magics):
         args = _usage().parser.parse_argstring(line)
         r = self.reloader
         if args.status:
-            print(r.status())
+            print(status_view(r))
             return
         if args.clusters:
             kernel = getattr(self.shell, "kernel", None)
