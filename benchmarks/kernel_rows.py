@@ -6,10 +6,8 @@ Real kernels started with jupyter_client; each configuration measured in turns
 
 from __future__ import annotations
 
-import functools
 import gc
 import importlib.util
-import itertools
 import math
 import os
 import shutil
@@ -20,8 +18,9 @@ import time
 from dataclasses import dataclass, field
 
 import fresh_imports
-from _kernel import Kernel, KernelError, kernel_env, time_start
-from _stats import log, median, summary
+import kernel_starts
+from _kernel import Kernel, KernelError, kernel_env
+from _stats import log, summary
 from _synth import (
     MODULES_PER_PKG,
     EditTarget,
@@ -29,6 +28,7 @@ from _synth import (
     write_probe,
     write_synthetic_packages,
 )
+from turns import turn_order
 
 SCI_MODULES = ("pandas", "scipy.stats", "scipy.optimize", "scipy.signal", "sympy")
 SCI_IMPORT = "import pandas, scipy.stats, scipy.optimize, scipy.signal, sympy"
@@ -118,44 +118,6 @@ CONTROL = ("plain-control", "A′: plain (control)", "python3", "", False)
 
 
 # ============================================================================ the runner
-@functools.lru_cache(maxsize=None)
-def _balanced_rounds(n: int) -> tuple:
-    """n-1 orders of range(n), each holding every index once, such that
-    the n(n-1) successions they make, read as one cycle (the last of a round
-    followed by the first of the next, the last round by the first), are every
-    ordered pair of distinct indices once.  Found by a depth-first search,
-    instant for the four kernels a run has at most."""
-    pairs_needed = n * (n - 1)
-    perms = list(itertools.permutations(range(n)))
-    rounds: list = []
-    used: set = set()
-
-    def inner(perm):
-        return {(a, b) for a, b in zip(perm, perm[1:])}
-
-    def search():
-        if len(rounds) == n - 1:
-            closing = (rounds[-1][-1], rounds[0][0])
-            return len(used) == pairs_needed - 1 and closing not in used
-        for perm in perms:
-            new = inner(perm)
-            if rounds:
-                new.add((rounds[-1][-1], perm[0]))
-            if len(new) < len(perm) - (0 if rounds else 1) or new & used:
-                continue
-            rounds.append(perm)
-            used.update(new)
-            if search():
-                return True
-            rounds.pop()
-            used.difference_update(new)
-        return False
-
-    if n > 6 or not search():  # none exists or too many to search: plain rotation
-        return tuple(tuple((i + r) % n for i in range(n)) for r in range(n))
-    return tuple(rounds)
-
-
 class Bench:
     def __init__(self, args, params: Params):
         self.args = args
@@ -199,21 +161,6 @@ class Bench:
         except KernelError as err:
             self.fail(cfg, err)
             return None
-
-    @staticmethod
-    def rotate(items, r):
-        """Round ``r``'s order of ``items``.  The rounds repeat a cycle of n-1
-        orders (``_balanced_rounds``) in which every kernel runs right after
-        every other kernel exactly once, counting from one round into the
-        next.  A plain rotation keeps the cyclic order, so one kernel would
-        always run right after the slow `%autoreload 2` kernel, whose leftover
-        work (its IOPub and history threads finishing the last cell) then
-        falls on that kernel's first cells."""
-        n = len(items)
-        if n < 2:
-            return list(items)
-        rounds = _balanced_rounds(n)
-        return [items[i] for i in rounds[r % len(rounds)]]
 
     def env_for(self, cfg: Config) -> dict:
         return kernel_env(os.environ, os.path.join(self.tmp, "ipython", cfg.key))
@@ -307,7 +254,7 @@ class Bench:
         spent = {c.key: 0.0 for c in self.configs}
         rounds = math.ceil(reps / p.block)
         for r in range(rounds):
-            for cfg in self.rotate(self.live(control), r):
+            for cfg in turn_order(self.live(control), r):
                 done = len(cfg.data.get("empty", {}).get(key, []))
                 if done >= reps or (spent[cfg.key] > p.budget_s and done >= min(reps, 3 * p.block)):
                     continue
@@ -345,36 +292,13 @@ class Bench:
 
     def measure_edit(self, key: str, n: int) -> None:
         for i in range(self.p.edit_warmup + n):
-            for cfg in self.rotate(self.live(control=False), i):
+            for cfg in turn_order(self.live(control=False), i):
                 self.guarded(cfg, self._edit_once, key, i >= self.p.edit_warmup)
         for cfg in self.live(control=False):
             d = cfg.data["edit"][key]
             s = summary(d["ms"])
             log(f"   edit[{key}] {cfg.label}: median {s['median']:.2f} ms, seen {sum(d['seen'])}/{len(d['seen'])}"
                 + (f", {len(d['errors'])} errors" if d["errors"] else ""))
-
-    def measure_starts(self) -> None:
-        p = self.p
-        log(f"kernel start -> first execute_reply: {p.starts} timed starts per config (+{p.start_warmup} warm-up)")
-        for i in range(p.start_warmup + p.starts):
-            for cfg in self.rotate(self.live(), i):
-                try:
-                    secs = time_start(cfg.kernel, cfg.setup or "pass", self.work, self.env_for(cfg),
-                                      os.path.join(self.logs, f"{cfg.key}-start-{i}.log"))
-                except KernelError as err:
-                    # Keep going (one bad start should not hide the others), but it
-                    # is an error: the run exits non-zero.
-                    log(f"!! {cfg.label}: start {i} failed: {err}")
-                    cfg.data.setdefault("start_errors", []).append(str(err))
-                    continue
-                finally:
-                    time.sleep(0.3)
-                if i >= p.start_warmup:
-                    cfg.data.setdefault("start_s", []).append(secs)
-        for cfg in self.live():
-            ts = cfg.data.get("start_s", [])
-            log(f"   start {cfg.label}: median {median(ts):.3f} s over {len(ts)} starts"
-                + (f", {len(cfg.data['start_errors'])} failed" if cfg.data.get("start_errors") else ""))
 
     # ------------------------------------------------------------ the whole run
     def run(self) -> None:
@@ -440,7 +364,7 @@ class Bench:
             # machine that slows for part of it then slows every kernel alike.
             chunks = [(a, min(a + IMPORT_CHUNK, n_pkgs)) for a in range(prev, n_pkgs, IMPORT_CHUNK)]
             for i, (a, b) in enumerate(chunks):
-                for cfg in self.rotate(self.live(), i):
+                for cfg in turn_order(self.live(), i):
                     self.guarded(cfg, self.timed_setup_cell, f"import_{stage}#{i}", import_packages_code(a, b))
                     if b == n_pkgs:
                         # The first cell after the import, timed for real: a reloader
@@ -467,7 +391,7 @@ class Bench:
 
         # -- kernel start
         time.sleep(1.0)
-        self.measure_starts()
+        kernel_starts.measure(self)
 
     def cleanup(self) -> None:
         for cfg in self.configs:

@@ -99,15 +99,15 @@ def test_kernels_take_turns_after_every_other_kernel_equally_often():
     once (a plain rotation would always put the same kernel after B)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        from kernel_rows import Bench
+        from turns import turn_order
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     for n in (2, 3, 4):
         kernels = list("ABCD"[:n])
-        cycle = [Bench.rotate(kernels, r) for r in range(n - 1)]
+        cycle = [turn_order(kernels, r) for r in range(n - 1)]
         assert all(sorted(order) == kernels for order in cycle)
         flat = [k for order in cycle for k in order]
         successions = list(zip(flat, flat[1:] + flat[:1]))
         assert sorted(successions) == sorted(
             (a, b) for a in kernels for b in kernels if a != b), cycle
-        assert Bench.rotate(kernels, n - 1) == cycle[0]
+        assert turn_order(kernels, n - 1) == cycle[0]
