@@ -278,6 +278,13 @@ CASES = {
 }
 
 
+#: cases timed in one interpreter: the large module's first edit, far from its
+#: target.  Every other case takes 3: from one process to the next, the
+#: module rows' reload moved by up to half (one def: 0.30 to 0.49 ms over
+#: runs at the same code) and their floor settled near 4 or near 6 ms.
+ONE_INTERPRETER = ("large_first",)
+
+
 def reps_for(case: str, quick: bool) -> int:
     full = {"all_defs": 30, "one_def": 50, "one_class": 50, "large_first": 5}
     if quick:
@@ -321,7 +328,7 @@ def collect(quick: bool, log=lambda msg: None, cases=None) -> dict:
                 results[case] = {"skipped": "sympy is not installed (the `bench` extra)"}
                 continue
             work = root if case.startswith("pkg") else tempfile.mkdtemp(dir=root)
-            runs = 1 if quick or not case.startswith("pkg") else 3
+            runs = 1 if quick or case in ONE_INTERPRETER else 3
             log(f"engine row {case}: {runs} fresh interpreter(s)")
             results[case] = run_case(case, quick, work, runs)
     finally:
