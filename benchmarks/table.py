@@ -201,12 +201,21 @@ def build_table(bench) -> tuple[str, bool]:
     empty_row("big_heap", f"{modules_label('big_heap')} modules + {heap_n} heap objects")
     if many:
         nsyn = int(many[1:])
+        # one cell per long-lived kernel (info), then one per fresh kernel (the target)
         fc = [get(c, "first_cell_ms", many) for c in (A, B, C)]
-        ok = fc[2] - fc[0] <= 3.0 if fc[0] is not None and fc[2] is not None else None
         rows.append([f"First empty cell right after the cell importing the last user modules "
-                     f"(~{nsyn:,} loaded), ms",
+                     f"(~{nsyn:,} loaded), in the kernels above: one cell each, ms",
                      *(cell(c, fmt_ms(v) if v is not None else None) for c, v in zip((A, B, C), fc)),
-                     f"{fc[2] - fc[0]:+.1f} ms" if ok is not None else "n/a", "≤ +3 ms", verdict(ok)])
+                     f"{fc[2] - fc[0]:+.1f} ms" if fc[0] is not None and fc[2] is not None else "n/a",
+                     "(info)", ""])
+        ff = [get(c, "fresh_first_cell_ms") for c in (A, C)]
+        fm = [median(v) if v else None for v in ff]
+        ok = fm[1] - fm[0] <= 3.0 if None not in fm else None
+        rows.append([f"The same in the fresh kernels below (the cell sent as soon as the import "
+                     f"cell replied): median of {len(ff[1] or ())}, ms",
+                     cell(A, fmt_ms(fm[0]) if fm[0] is not None else None), "—",
+                     cell(C, fmt_ms(fm[1]) if fm[1] is not None else None),
+                     f"{fm[1] - fm[0]:+.1f} ms" if ok is not None else "n/a", "≤ +3 ms", verdict(ok)])
         def importing(c):
             """The import cells of every stage plus the first cell after each, s."""
             if c is None:

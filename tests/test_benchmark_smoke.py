@@ -42,6 +42,10 @@ def test_quick_benchmark_runs_all_three_configurations():
     fresh = next(line for line in out.splitlines() if "fresh kernels of each kind" in line)
     a, _, c = _cells(fresh)
     assert float(a) > 0 and float(c) > 0, fresh
+    # and the first cell after their last import cell, the first-cell target
+    first = next(line for line in out.splitlines() if line.startswith("| The same in the fresh"))
+    a, _, c = _cells(first)
+    assert float(a) > 0 and float(c) > 0, first
     assert "C: python-autoreload: one-off probe edit picked up." in out
     assert "B: %autoreload 2: one-off probe edit picked up." in out
     assert "A: plain: one-off probe edit not picked up" in out
