@@ -1,4 +1,4 @@
-"""The ``%autoreload status`` view: what the reloader does and has done.
+"""The ``%autoreload --status`` view: what the reloader does and has done.
 
 Read-only: it reports the engine's state (mode, watched modules, failures,
 recent reloads) and the lines other rooms add (``Reloader.status_parts``),
