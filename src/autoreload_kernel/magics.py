@@ -19,7 +19,6 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from .modes import MODES
-from .status import status_view
 
 _OURS = {"autoreload", "IPython.extensions.autoreload"}
 _AIMPORT = re.compile(r"^([\w.]+)(?:\s+as\s+(\w+))?$")
@@ -76,6 +75,8 @@ class AutoreloadMagics(Magics):
         args = _usage().parser.parse_argstring(line)
         r = self.reloader
         if args.status:
+            from .status import status_view  # only when asked: not at kernel start
+
             print(status_view(r))
             return
         if args.clusters:
